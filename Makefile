@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make              the library (target/release/libmemremap.a) and its header
+# make check        everything: header drift, cargo tests, C tests (KTAP)
+# make check SANITIZE=address,undefined   C tests under sanitizers
+# make install PREFIX=/usr/local
+# make clean
+
+CARGO    ?= cargo
+CC       ?= gcc
+PREFIX   ?= /usr/local
+SANITIZE ?=
+
+LIB      := target/release/libmemremap.a
+ABI      := include/memremap/abi.h
+BUILD    := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+comma    := ,
+
+# Our own C: every warning we can have, as errors.
+CWARN    := -Wall -Wextra -Werror
+# Files that carry the patch's lines: kbuild's default set (no
+# sign-compare), since those lines must not change to please a compiler.
+KWARN    := -Wall -Wno-sign-compare -Werror
+CSTD     := -std=gnu11 -g -O1 -fno-strict-aliasing -Iinclude -Ic-tests
+ifneq ($(SANITIZE),)
+CSTD     += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+LDLIBS   := -lpthread -lm -ldl -lrt -lutil
+
+RUST_SRC := $(wildcard src/*.rs) Cargo.toml Cargo.lock build.rs cbindgen.toml
+API_TESTS := $(patsubst c-tests/api/%.c,$(BUILD)/api/%,$(wildcard c-tests/api/*.c))
+C_HDRS   := $(wildcard include/*/*.h c-tests/*.h)
+
+.PHONY: all header check check-header check-cargo check-c clean install
+
+all: $(LIB)
+
+$(LIB): $(RUST_SRC)
+	$(CARGO) build --release --lib --locked
+	@touch $@
+
+# Regenerate the committed ABI header.
+header:
+	MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI) $(CARGO) build --release --lib --locked
+
+check: check-header check-cargo check-c
+
+check-header:
+	@mkdir -p $(BUILD)
+	MEMREMAP_ABI_HEADER=$(CURDIR)/$(BUILD)/abi.h $(CARGO) build --release --lib --locked
+	@diff -u $(ABI) $(BUILD)/abi.h || { \
+		echo "$(ABI) is stale: run 'make header' and commit it" >&2; exit 1; }
+
+check-cargo:
+	$(CARGO) test --locked
+
+$(BUILD)/api/%: c-tests/api/%.c $(C_HDRS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CWARN) -o $@ $< $(LIB) $(LDLIBS)
+
+check-c: $(API_TESTS)
+	@sh c-tests/run.sh $(API_TESTS)
+
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	cp -R include/linux include/asm include/memremap $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS)|' memremap.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/memremap.pc
+
+clean:
+	$(CARGO) clean
+	rm -rf build build-*

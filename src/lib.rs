@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! memremap: the Linux kernel's ZONE_DEVICE page-map (pgmap) API as a
+//! userspace library, for testing pgmap patches and their callers in C.
+//!
+//! One module per kernel concept; the C entry points live in [`ffi`] and
+//! hold no logic. See `docs/` and DESIGN.md for the contract.
+
+// The C boundary must never unwind: every profile sets panic = "abort".
+// Test builds (debug assertions on) are the one exception cargo imposes.
+#[cfg(all(not(panic = "abort"), not(debug_assertions)))]
+compile_error!("memremap must be built with panic = \"abort\" (see Cargo.toml profiles)");
+
+pub mod warn;
+
+pub mod ffi;
+pub mod memmap;
+pub mod offset;
+pub mod page;
+pub mod percpu_ref;
+pub mod pgmap;
+pub mod request;
+pub mod slab;
+pub mod sync;
+pub mod types;
+
+/// Unit tests that read global counters (WARNs, allocations) take this.
+#[cfg(test)]
+pub(crate) fn test_serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The memmap, on demand: `struct page`s exist from the first time anything
+//! asks for them, a chunk of 512 (one 2 MiB subsection) at a time.
+//!
+//! A three-level radix tree maps a chunk number (`pfn >> 9`) to its 32 KiB
+//! array of pages, so `pfn_to_page()` is three loads. As in the kernel's
+//! classic SPARSEMEM, each page keeps its chunk number in the high bits of
+//! `flags`, and chunks are aligned to their size, so `page_to_pfn()` is
+//! arithmetic. Chunks are never given back to the C heap while the process
+//! runs: an unmapped pgmap's chunks are poisoned and reused, so a stale
+//! `struct page *` reads a page that matches no pgmap instead of freed memory.
+
+use crate::pgmap::{self, PgmapState, Span};
+use crate::types::{Page, MAX_PFN_BITS};
+use std::alloc::Layout;
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// `PG_locked`.
+pub const PG_LOCKED: u64 = 1 << 0;
+/// `PG_waiters`.
+pub const PG_WAITERS: u64 = 1 << 7;
+/// `PG_reserved`.
+pub const PG_RESERVED: u64 = 1 << 12;
+/// `PG_head`.
+pub const PG_HEAD: u64 = 1 << 16;
+/// The zone number field of `flags`.
+const ZONES_SHIFT: u32 = 28;
+const ZONES_MASK: u64 = 7;
+/// `ZONE_DEVICE` on x86_64 (DMA, DMA32, NORMAL, MOVABLE, DEVICE).
+const ZONE_DEVICE: u64 = 4;
+/// Chunk (section) number: the top 31 bits of `flags`.
+const SECTION_SHIFT: u32 = 33;
+const SECTION_MASK: u64 = (1 << 31) - 1;
+/// Flags of a poisoned page: a chunk number no pfn has.
+const POISON_FLAGS: u64 = SECTION_MASK << SECTION_SHIFT;
+/// `TAIL_MAPPING` with x86_64's `POISON_POINTER_DELTA`.
+const TAIL_MAPPING: usize = 0xdead_0000_0000_0400;
+/// `COMPOUND_PAGE_DTOR`.
+const COMPOUND_PAGE_DTOR: usize = 1;
+
+/// Pages per chunk, and the chunk's shift.
+pub const CHUNK_SHIFT: u32 = 9;
+const CHUNK_PAGES: usize = 1 << CHUNK_SHIFT;
+const CHUNK_BYTES: usize = CHUNK_PAGES * 64;
+const LEVEL_BITS: u32 = 10;
+const LEVEL: usize = 1 << LEVEL_BITS;
+const TOP_BITS: u32 = MAX_PFN_BITS - CHUNK_SHIFT - 2 * LEVEL_BITS;
+const TOP: usize = 1 << TOP_BITS;
+
+type Node = [AtomicUsize; LEVEL];
+
+static ROOT: [AtomicUsize; TOP] = [const { AtomicUsize::new(0) }; TOP];
+static POOL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// A page that belongs to no pgmap, handed out for pfns nobody maps.
+pub static POISON_PAGE: Page = Page {
+    flags: AtomicU64::new(POISON_FLAGS),
+    w1: AtomicUsize::new(0),
+    w2: AtomicUsize::new(0),
+    mapping: AtomicUsize::new(0),
+    index: AtomicUsize::new(0),
+    private: AtomicUsize::new(0),
+    mapcount: AtomicI32::new(-1),
+    refcount: AtomicI32::new(0),
+    memcg_data: AtomicUsize::new(0),
+};
+
+/// The address a poisoned page's `pgmap` holds: the poison page itself, so
+/// that it is never a pgmap anybody mapped.
+fn poison_pgmap() -> usize {
+    &POISON_PAGE as *const Page as usize
+}
+
+/// True for the poison page.
+pub fn is_poison(page: &Page) -> bool {
+    core::ptr::eq(page, &POISON_PAGE)
+}
+
+/// Bytes of memmap and index allocated so far.
+pub fn bytes() -> u64 {
+    BYTES.load(Ordering::Relaxed)
+}
+
+fn split(chunk: u64) -> (usize, usize, usize) {
+    let c = chunk as usize;
+    (
+        c >> (2 * LEVEL_BITS),
+        (c >> LEVEL_BITS) & (LEVEL - 1),
+        c & (LEVEL - 1),
+    )
+}
+
+fn node(slot: &AtomicUsize, create: bool) -> Option<&'static Node> {
+    let mut p = slot.load(Ordering::Acquire);
+    if p == 0 {
+        if !create {
+            return None;
+        }
+        let fresh = Box::into_raw(Box::new([const { AtomicUsize::new(0) }; LEVEL])) as usize;
+        match slot.compare_exchange(0, fresh, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                BYTES.fetch_add(core::mem::size_of::<Node>() as u64, Ordering::Relaxed);
+                p = fresh;
+            }
+            Err(won) => {
+                // SAFETY: `fresh` came from Box::into_raw just above and lost
+                // the race, so nothing else ever saw it.
+                drop(unsafe { Box::from_raw(fresh as *mut Node) });
+                p = won;
+            }
+        }
+    }
+    // SAFETY: interior nodes are published once from Box::into_raw and never
+    // freed, so a non-zero slot is a valid 'static node.
+    Some(unsafe { &*(p as *const Node) })
+}
+
+fn leaf_slot(chunk: u64, create: bool) -> Option<&'static AtomicUsize> {
+    let (t, m, l) = split(chunk);
+    let mid = node(ROOT.get(t)?, create)?;
+    let leaf = node(mid.get(m)?, create)?;
+    leaf.get(l)
+}
+
+/// The page of `pfn` if its chunk exists; never creates anything.
+#[inline]
+pub fn lookup(pfn: u64) -> Option<&'static Page> {
+    if pfn >> MAX_PFN_BITS != 0 {
+        return None;
+    }
+    let base = leaf_slot(pfn >> CHUNK_SHIFT, false)?.load(Ordering::Acquire);
+    if base == 0 {
+        return None;
+    }
+    let off = (pfn as usize & (CHUNK_PAGES - 1)) * 64;
+    // SAFETY: `base` is a live chunk of CHUNK_PAGES initialised pages (see
+    // `ensure_chunk`; chunks are never freed), and `off` is inside it.
+    Some(unsafe { &*((base + off) as *const Page) })
+}
+
+/// The page of `pfn`, creating its chunk if a pgmap maps `pfn`; None if
+/// no pgmap does.
+#[inline]
+pub fn page_of(pfn: u64) -> Option<&'static Page> {
+    if let Some(p) = lookup(pfn) {
+        return Some(p);
+    }
+    pgmap::with_span(pfn, |span, st| ensure_chunk(span, st, pfn >> CHUNK_SHIFT)).flatten()?;
+    lookup(pfn)
+}
+
+/// `pfn_to_page()`: WARN and the poison page for a pfn that no pgmap maps.
+pub fn pfn_to_page(pfn: u64) -> &'static Page {
+    match page_of(pfn) {
+        Some(p) => p,
+        None => {
+            crate::warn_if!(
+                "pfn_to_page",
+                true,
+                "pfn_to_page({pfn:#x}): no pgmap maps this pfn; returning a poison page"
+            );
+            &POISON_PAGE
+        }
+    }
+}
+
+/// `page_to_pfn()`: None for the poison page and for anything that is not a
+/// page of a live chunk.
+pub fn page_to_pfn(page: &Page) -> Option<u64> {
+    if is_poison(page) {
+        return None;
+    }
+    let addr = page as *const Page as usize;
+    let section = (page.flags.load(Ordering::Relaxed) >> SECTION_SHIFT) & SECTION_MASK;
+    let pfn = (section << CHUNK_SHIFT) | ((addr & (CHUNK_BYTES - 1)) / 64) as u64;
+    match lookup(pfn) {
+        Some(p) if core::ptr::eq(p, page) => Some(pfn),
+        _ => None,
+    }
+}
+
+fn alloc_chunk() -> Option<usize> {
+    if let Some(c) = POOL.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+        return Some(c);
+    }
+    let layout = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).ok()?;
+    // SAFETY: the layout has a non-zero size.
+    let p = unsafe { std::alloc::alloc(layout) } as usize;
+    if p == 0 {
+        return None;
+    }
+    BYTES.fetch_add(CHUNK_BYTES as u64, Ordering::Relaxed);
+    Some(p)
+}
+
+/// The chunk's page at `i`; `base` must be a chunk from `alloc_chunk`.
+fn chunk_page(base: usize, i: usize) -> &'static Page {
+    // SAFETY: callers pass i < CHUNK_PAGES and a chunk base from
+    // alloc_chunk: CHUNK_BYTES of memory that is never freed. Every field
+    // of Page is an atomic integer, valid for any bit pattern, so a
+    // reference to not-yet-initialised (but allocated) memory is sound.
+    unsafe { &*((base + i * 64) as *const Page) }
+}
+
+fn write_page(p: &Page, flags: u64, w1: usize, mapping: usize) {
+    p.flags.store(flags, Ordering::Relaxed);
+    p.w1.store(w1, Ordering::Relaxed);
+    p.w2.store(0, Ordering::Relaxed);
+    p.mapping.store(mapping, Ordering::Relaxed);
+    p.index.store(0, Ordering::Relaxed);
+    p.private.store(0, Ordering::Relaxed);
+    p.mapcount.store(-1, Ordering::Relaxed);
+    p.refcount.store(0, Ordering::Relaxed);
+    p.memcg_data.store(0, Ordering::Relaxed);
+}
+
+/// Create chunk `chunk` of `span` if it does not exist yet. Called with the
+/// pgmap registry read-locked, so the span cannot be unmapped meanwhile.
+pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
+    let slot = leaf_slot(chunk, true)?;
+    if slot.load(Ordering::Acquire) != 0 {
+        return Some(());
+    }
+    let first = chunk << CHUNK_SHIFT;
+    let shift = span.shift;
+    // For folios larger than a chunk, the head lives in an earlier chunk
+    // that must exist first (it holds the head and its first tail).
+    let head_of = |pfn: u64| -> u64 {
+        span.first_pfn + (((pfn - span.first_pfn) >> shift) << shift)
+    };
+    if shift > CHUNK_SHIFT && first >= span.first_pfn {
+        let head_chunk = head_of(first) >> CHUNK_SHIFT;
+        if head_chunk != chunk {
+            ensure_chunk(span, st, head_chunk)?;
+        }
+    }
+    let base = alloc_chunk()?;
+    let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
+    let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
+    for i in 0..CHUNK_PAGES {
+        let pfn = first + i as u64;
+        let p = chunk_page(base, i);
+        if pfn < span.first_pfn || pfn > span.end_pfn {
+            // The altmap's pfns: memory, but no ZONE_DEVICE page.
+            write_page(p, section, 0, 0);
+            continue;
+        }
+        if shift == 0 {
+            write_page(p, device, span.pgmap, 0);
+            continue;
+        }
+        let head = head_of(pfn);
+        if head == pfn {
+            write_page(p, device | PG_HEAD, span.pgmap, 0);
+            continue;
+        }
+        let head_page = if head >> CHUNK_SHIFT == chunk {
+            chunk_page(base, (head - first) as usize)
+        } else {
+            lookup(head)?
+        };
+        let head_addr = head_page as *const Page as usize;
+        write_page(p, device, head_addr | 1, TAIL_MAPPING);
+        if pfn == head + 1 {
+            // prep_compound_head(): dtor, order and mapcount in word 2,
+            // pincount and nr_pages over the first tail's mapping.
+            p.w2.store(
+                COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
+                Ordering::Relaxed,
+            );
+            p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
+        }
+    }
+    match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            st.chunks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(chunk);
+        }
+        Err(_) => POOL.lock().unwrap_or_else(|e| e.into_inner()).push(base),
+    }
+    Some(())
+}
+
+/// Take chunk `chunk` out of the memmap and poison its pages for reuse.
+/// Its pgmap is no longer registered, so nothing can recreate it meanwhile.
+pub fn retire_chunk(chunk: u64) {
+    let Some(slot) = leaf_slot(chunk, false) else {
+        return;
+    };
+    let base = slot.swap(0, Ordering::AcqRel);
+    if base == 0 {
+        return;
+    }
+    for i in 0..CHUNK_PAGES {
+        write_page(chunk_page(base, i), POISON_FLAGS, poison_pgmap(), 0);
+    }
+    POOL.lock().unwrap_or_else(|e| e.into_inner()).push(base);
+}
+
+/// Visit every page of a live chunk.
+pub fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
+    let first = chunk << CHUNK_SHIFT;
+    for i in 0..CHUNK_PAGES as u64 {
+        if let Some(p) = lookup(first + i) {
+            f(first + i, p);
+        }
+    }
+}
+
+/// True for a ZONE_DEVICE page.
+#[inline]
+pub fn is_zone_device(page: &Page) -> bool {
+    (page.flags.load(Ordering::Relaxed) >> ZONES_SHIFT) & ZONES_MASK == ZONE_DEVICE
+}
+
+/// The first tail of a head page: `&page[1]`.
+#[inline]
+pub fn first_tail(head: &Page) -> &Page {
+    // SAFETY: only called for pages with PG_head set; a head page's first
+    // tail is the next page of the same chunk (heads are aligned to their
+    // folio size, which is at least 2 pages), so it is live memory.
+    unsafe { &*(head as *const Page).add(1) }
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Pages and folios: compound heads, orders, reference counts, the free
+//! path back to the pgmap, and the page lock.
+
+use crate::memmap::{self, PG_HEAD, PG_LOCKED, PG_WAITERS};
+use crate::types::Page;
+use std::sync::atomic::Ordering;
+
+/// `compound_head()` / `page_folio()`: the head of a tail page, else itself.
+#[inline]
+pub fn head(page: &Page) -> &Page {
+    let w1 = page.w1.load(Ordering::Acquire);
+    if w1 & 1 == 0 {
+        return page;
+    }
+    // SAFETY: bit 0 of word 1 is set only in tail pages that `ensure_chunk`
+    // initialised, and then it holds the address of their live head page.
+    unsafe { &*((w1 - 1) as *const Page) }
+}
+
+/// True for a tail page.
+#[inline]
+pub fn is_tail(page: &Page) -> bool {
+    page.w1.load(Ordering::Acquire) & 1 != 0
+}
+
+/// `folio_order()` of a head page.
+#[inline]
+pub fn order(folio: &Page) -> u32 {
+    if folio.flags.load(Ordering::Relaxed) & PG_HEAD == 0 {
+        return 0;
+    }
+    ((memmap::first_tail(folio).w2.load(Ordering::Relaxed) >> 8) & 0xff) as u32
+}
+
+/// The pgmap a page's folio belongs to (its head's `pgmap`), if it is a
+/// ZONE_DEVICE page.
+#[inline]
+pub fn pgmap_of(page: &Page) -> Option<usize> {
+    let h = head(page);
+    if !memmap::is_zone_device(h) {
+        return None;
+    }
+    Some(h.w1.load(Ordering::Acquire))
+}
+
+/// `folio_ref_count()`.
+#[inline]
+pub fn ref_count(folio: &Page) -> i32 {
+    folio.refcount.load(Ordering::Acquire)
+}
+
+/// `folio_ref_inc_return()`: the raw increment the kernel does, from any
+/// value (the seed's C relies on it for the 0 -> 1 step).
+#[inline]
+pub fn ref_inc_return(folio: &Page) -> i32 {
+    folio.refcount.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
+}
+
+/// `folio_get()`: a folio must be in use already; an idle one WARNs and is
+/// left idle (only the pgmap may bring a ZONE_DEVICE folio to life).
+pub fn get(folio: &Page) {
+    let mut v = folio.refcount.load(Ordering::Acquire);
+    loop {
+        if crate::warn_if!(
+            "folio_get",
+            v <= 0,
+            "folio_get() of a folio at refcount {v}: only its pgmap may activate it"
+        ) {
+            return;
+        }
+        match folio
+            .refcount
+            .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return,
+            Err(now) => v = now,
+        }
+    }
+}
+
+/// `folio_put()`: the last put frees the folio back to its pgmap. A put of
+/// a folio already at 0 WARNs and changes nothing.
+pub fn put(folio: &Page) {
+    if crate::warn_if!(
+        "folio_put",
+        is_tail(folio),
+        "folio_put() of a tail page"
+    ) {
+        return;
+    }
+    let mut v = folio.refcount.load(Ordering::Acquire);
+    loop {
+        if crate::warn_if!(
+            "folio_put",
+            v <= 0,
+            "folio_put() of a folio at refcount {v}: nothing to drop"
+        ) {
+            return;
+        }
+        match folio
+            .refcount
+            .compare_exchange_weak(v, v - 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => break,
+            Err(now) => v = now,
+        }
+    }
+    if v == 1 && memmap::is_zone_device(folio) {
+        free_zone_device_page(folio);
+    }
+}
+
+/// `free_zone_device_page()`: clear `mapping`, call the pgmap's
+/// `page_free` if it has one, then drop the pgmap pin the 0 -> 1 step took.
+pub fn free_zone_device_page(page: &Page) {
+    let page = head(page);
+    let Some(pgmap) = pgmap_of(page) else {
+        crate::warn_if!(
+            "free_zone_device_page",
+            true,
+            "free_zone_device_page() of a page that is not ZONE_DEVICE"
+        );
+        return;
+    };
+    page.mapping.store(0, Ordering::Release);
+    crate::pgmap::page_free(pgmap, page);
+    crate::pgmap::put_dev_pagemap(pgmap as *mut crate::types::DevPagemap);
+}
+
+/// `trylock_page()`.
+pub fn trylock(page: &Page) -> bool {
+    page.flags.fetch_or(PG_LOCKED, Ordering::AcqRel) & PG_LOCKED == 0
+}
+
+/// `lock_page()`: sleeps while another holder has the page locked. After
+/// the wait bound it WARNs (a likely deadlock) and returns without the lock.
+pub fn lock(page: &Page) {
+    let page = head(page);
+    if trylock(page) {
+        return;
+    }
+    let addr = page as *const Page as usize;
+    let got = crate::sync::wait_on_bit(
+        addr,
+        || {
+            page.flags.fetch_or(PG_WAITERS, Ordering::AcqRel);
+        },
+        || trylock(page),
+    );
+    crate::warn_if!(
+        "lock_page",
+        !got,
+        "lock_page() waited past the bound for page {addr:#x}: deadlock? Not locked"
+    );
+}
+
+/// `unlock_page()`: a page that is not locked WARNs.
+pub fn unlock(page: &Page) {
+    let page = head(page);
+    let old = page.flags.fetch_and(!PG_LOCKED, Ordering::AcqRel);
+    if crate::warn_if!(
+        "unlock_page",
+        old & PG_LOCKED == 0,
+        "unlock_page() of a page that is not locked"
+    ) {
+        return;
+    }
+    if old & PG_WAITERS != 0 {
+        page.flags.fetch_and(!PG_WAITERS, Ordering::AcqRel);
+        crate::sync::wake_bit(page as *const Page as usize);
+    }
+}
+
+/// `PageLocked()`.
+pub fn is_locked(page: &Page) -> bool {
+    head(page).flags.load(Ordering::Acquire) & PG_LOCKED != 0
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The patch's API: `pgmap_request_folio()` and the two translations, and
+//! the pre-patch `pgmap_request_folios()` / `pgmap_release_folios()` it
+//! replaces, doing what they were meant to do.
+//!
+//! On valid input these agree with the seed's C. Where the C misbehaves
+//! (see docs and DESIGN §5) they WARN and return NULL or -1 instead.
+
+use crate::memmap;
+use crate::page;
+use crate::pgmap::{self, PgmapState};
+use crate::percpu_ref::RefData;
+use crate::types::{DevPagemap, Page};
+use std::sync::atomic::Ordering;
+
+fn live(func: &'static str, pgmap: *mut DevPagemap) -> Option<(&'static RefData, &'static PgmapState)> {
+    let found = pgmap::state(pgmap);
+    if crate::warn_if!(
+        func,
+        found.is_none(),
+        "{func}(): pgmap {pgmap:p} is not mapped"
+    ) {
+        return None;
+    }
+    found
+}
+
+/// `pfn_to_pgmap_offset()`: -1 for a pfn outside the pgmap, and (with a
+/// WARN) for a pgmap that is not mapped or is dying.
+pub fn pfn_to_offset(pgmap: *mut DevPagemap, pfn: u64) -> u64 {
+    let Some((d, st)) = live("pfn_to_pgmap_offset", pgmap) else {
+        return u64::MAX;
+    };
+    if crate::warn_if!(
+        "pfn_to_pgmap_offset",
+        d.is_dying(),
+        "pfn_to_pgmap_offset(): pgmap {pgmap:p} is dying"
+    ) {
+        return u64::MAX;
+    }
+    st.index.pfn_to_offset(pfn).unwrap_or(u64::MAX)
+}
+
+/// `pgmap_offset_to_pfn()`: -1 past the end, and (with a WARN) for a pgmap
+/// that is not mapped or is dying.
+pub fn offset_to_pfn(pgmap: *mut DevPagemap, offset: u64) -> u64 {
+    let Some((d, st)) = live("pgmap_offset_to_pfn", pgmap) else {
+        return u64::MAX;
+    };
+    if crate::warn_if!(
+        "pgmap_offset_to_pfn",
+        d.is_dying(),
+        "pgmap_offset_to_pfn(): pgmap {pgmap:p} is dying"
+    ) {
+        return u64::MAX;
+    }
+    st.index.offset_to_pfn(offset).unwrap_or(u64::MAX)
+}
+
+/// Raise a folio's count; the 0 -> 1 step first pins the pgmap, so a folio
+/// is never in use without its pin, whatever races with it.
+#[inline]
+fn activate(func: &'static str, d: &RefData, folio: &Page) -> bool {
+    let mut v = folio.refcount.load(Ordering::Acquire);
+    loop {
+        if v > 0 {
+            match folio.refcount.compare_exchange_weak(
+                v,
+                v + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => v = now,
+            }
+            continue;
+        }
+        if crate::warn_if!(func, v < 0, "folio refcount is negative ({v})") {
+            return false;
+        }
+        if crate::warn_once_if!(func, !d.tryget(1), "percpu_ref_tryget(&pgmap->ref) failed") {
+            return false;
+        }
+        match folio
+            .refcount
+            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return true,
+            Err(now) => {
+                // Somebody else activated it first: give our pin back.
+                d.put(1);
+                v = now;
+            }
+        }
+    }
+}
+
+/// `pgmap_request_folio()`: the folio at `offset`, of order `order`, with a
+/// reference taken; NULL (with a WARN) when it cannot be had.
+pub fn request_folio(pgmap: *mut DevPagemap, offset: u64, order: i32) -> *mut Page {
+    const F: &str = "pgmap_request_folio";
+    let Some((d, st)) = live(F, pgmap) else {
+        return core::ptr::null_mut();
+    };
+    let Some(pfn) = st.index.offset_to_pfn(offset) else {
+        crate::warn_if!(
+            F,
+            true,
+            "offset {offset:#x} is past the end of pgmap {pgmap:p} ({} pages)",
+            st.index.total()
+        );
+        return core::ptr::null_mut();
+    };
+    let Some(page) = memmap::page_of(pfn) else {
+        crate::warn_if!(F, true, "pfn {pfn:#x} has no page");
+        return core::ptr::null_mut();
+    };
+    if crate::warn_once_if!(
+        F,
+        page.w1.load(Ordering::Acquire) != pgmap as usize,
+        "page->pgmap != pgmap (pfn {pfn:#x})"
+    ) {
+        return core::ptr::null_mut();
+    }
+    if crate::warn_once_if!(F, d.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
+        return core::ptr::null_mut();
+    }
+    let have = page::order(page);
+    if crate::warn_once_if!(
+        F,
+        i64::from(have) != i64::from(order),
+        "folio_order(folio) != order ({have} != {order})"
+    ) {
+        return core::ptr::null_mut();
+    }
+    if !activate(F, d, page) {
+        return core::ptr::null_mut();
+    }
+    page as *const Page as *mut Page
+}
+
+/// `nr_folios` folios of one order starting at `folio`, all in `st`.
+fn span_valid(st: &PgmapState, folio: &Page, nr_folios: i32) -> Option<(u64, u64)> {
+    if nr_folios <= 0 || page::is_tail(folio) {
+        return None;
+    }
+    let first = memmap::page_to_pfn(folio)?;
+    let step = 1u64 << page::order(folio);
+    let last = first.checked_add(step.checked_mul(nr_folios as u64)? - 1)?;
+    let span = st
+        .spans
+        .iter()
+        .find(|s| first >= s.first_pfn && first <= s.end_pfn)?;
+    (last <= span.end_pfn).then_some((first, step))
+}
+
+/// The pre-patch `pgmap_request_folios()`, as meant: every folio of the
+/// span is checked (same pgmap, same order) before any count moves, and
+/// the walk advances from folio to folio.
+pub fn request_folios(pgmap: *mut DevPagemap, folio: *mut Page, nr_folios: i32) -> bool {
+    const F: &str = "pgmap_request_folios";
+    let Some((d, st)) = live(F, pgmap) else {
+        return false;
+    };
+    // SAFETY: a folio pointer from C is a page of our memmap (or garbage the
+    // checks below reject before any write); Page is all atomics.
+    let Some(folio) = (unsafe { folio.as_ref() }) else {
+        crate::warn_if!(F, true, "NULL folio");
+        return false;
+    };
+    let Some((first, step)) = span_valid(st, folio, nr_folios) else {
+        crate::warn_once_if!(F, true, "!folio_span_valid(pgmap, folio, {nr_folios})");
+        return false;
+    };
+    if crate::warn_once_if!(F, d.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
+        return false;
+    }
+    let order = page::order(folio);
+    let folios: Option<Vec<&Page>> = (0..nr_folios as u64)
+        .map(|i| memmap::page_of(first + i * step))
+        .collect();
+    let Some(folios) = folios else {
+        return false;
+    };
+    for f in &folios {
+        if crate::warn_once_if!(
+            F,
+            page::is_tail(f) || page::order(f) != order || f.w1.load(Ordering::Acquire) != pgmap as usize,
+            "folio_order(iter) != folio_order(folio)"
+        ) {
+            return false;
+        }
+    }
+    for (n, f) in folios.iter().enumerate() {
+        if !activate(F, d, f) {
+            for g in &folios[..n] {
+                page::put(g);
+            }
+            return false;
+        }
+    }
+    true
+}
+
+/// The pre-patch `pgmap_release_folios()`, as meant: one put per folio,
+/// walking folio to folio.
+pub fn release_folios(folio: *mut Page, nr_folios: i32) {
+    // SAFETY: as in request_folios.
+    let Some(folio) = (unsafe { folio.as_ref() }) else {
+        crate::warn_if!("pgmap_release_folios", true, "NULL folio");
+        return;
+    };
+    let Some(first) = memmap::page_to_pfn(folio) else {
+        crate::warn_if!("pgmap_release_folios", true, "not a page of any pgmap");
+        return;
+    };
+    let step = 1u64 << page::order(folio);
+    for i in 0..nr_folios.max(0) as u64 {
+        match memmap::lookup(first + i * step) {
+            Some(f) => page::put(f),
+            None => {
+                crate::warn_if!("pgmap_release_folios", true, "folio {i} has no page");
+                return;
+            }
+        }
+    }
+}

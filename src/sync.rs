@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Waiting, with a bound: `struct completion` on a futex, and the hashed
+//! wait table behind `lock_page()`. Nothing here waits for ever: every wait
+//! gives up after [`wait_bound`] so that a test can never hang.
+
+use crate::types::Completion;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// The bound on any wait, in milliseconds (default 10 s).
+static WAIT_BOUND_MS: AtomicU64 = AtomicU64::new(10_000);
+
+/// Set the bound on waits (`memunmap_pages()`, `lock_page()`).
+pub fn set_wait_bound(ms: u64) {
+    WAIT_BOUND_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The bound on waits.
+pub fn wait_bound() -> Duration {
+    Duration::from_millis(WAIT_BOUND_MS.load(Ordering::Relaxed))
+}
+
+const COMPLETE_ALL: u32 = u32::MAX;
+
+fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: `word` is a live, aligned u32 for the duration of the call and
+    // `ts` outlives it; FUTEX_WAIT only reads them. Spurious returns are fine:
+    // every caller re-checks its condition.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            &ts as *const libc::timespec,
+        );
+    }
+}
+
+fn futex_wake(word: &AtomicU32, n: i32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key; it reads nothing.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            n,
+        );
+    }
+}
+
+/// `init_completion()` / `reinit_completion()`.
+pub fn init_completion(c: &Completion) {
+    c.done.store(0, Ordering::Release);
+}
+
+/// `complete()`: wake one waiter.
+pub fn complete(c: &Completion) {
+    let mut v = c.done.load(Ordering::Acquire);
+    while v != COMPLETE_ALL {
+        match c
+            .done
+            .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => break,
+            Err(now) => v = now,
+        }
+    }
+    futex_wake(&c.done, 1);
+}
+
+/// `complete_all()`: wake every waiter, now and later.
+pub fn complete_all(c: &Completion) {
+    c.done.store(COMPLETE_ALL, Ordering::Release);
+    futex_wake(&c.done, i32::MAX);
+}
+
+/// `try_wait_for_completion()`: consume one completion if there is one.
+pub fn try_wait(c: &Completion) -> bool {
+    let mut v = c.done.load(Ordering::Acquire);
+    loop {
+        if v == 0 {
+            return false;
+        }
+        if v == COMPLETE_ALL {
+            return true;
+        }
+        match c
+            .done
+            .compare_exchange_weak(v, v - 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return true,
+            Err(now) => v = now,
+        }
+    }
+}
+
+/// `completion_done()`.
+pub fn completion_done(c: &Completion) -> bool {
+    c.done.load(Ordering::Acquire) != 0
+}
+
+/// Wait for a completion for at most `timeout`; true if it came.
+pub fn wait_timeout(c: &Completion, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if try_wait(c) {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        futex_wait(&c.done, 0, deadline - now);
+    }
+}
+
+/// The page-lock wait table: waiters on a locked page sleep on the bucket
+/// its address hashes to, like the kernel's `folio_wait_table`.
+struct Bucket {
+    lock: Mutex<()>,
+    cond: Condvar,
+}
+
+const BUCKETS: usize = 64;
+
+static TABLE: [Bucket; BUCKETS] = {
+    const B: Bucket = Bucket {
+        lock: Mutex::new(()),
+        cond: Condvar::new(),
+    };
+    [B; BUCKETS]
+};
+
+fn bucket(addr: usize) -> &'static Bucket {
+    let h = (addr >> 6).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+    &TABLE[h % BUCKETS]
+}
+
+/// Sleep on the bucket of `addr` until `ready()` holds, having announced
+/// the wait with `announce()` under the bucket lock. Returns false when the
+/// bound ran out first.
+pub fn wait_on_bit(addr: usize, announce: impl Fn(), ready: impl Fn() -> bool) -> bool {
+    let b = bucket(addr);
+    let deadline = Instant::now() + wait_bound();
+    let mut guard = b.lock.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        announce();
+        if ready() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        guard = match b.cond.wait_timeout(guard, deadline - now) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        };
+    }
+}
+
+/// Wake every sleeper on the bucket of `addr`.
+pub fn wake_bit(addr: usize) {
+    let b = bucket(addr);
+    let _guard = b.lock.lock().unwrap_or_else(|e| e.into_inner());
+    b.cond.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn completion() -> Completion {
+        Completion {
+            done: AtomicU32::new(0),
+            wait: [0; 7],
+        }
+    }
+
+    #[test]
+    fn completion_counts_and_times_out() {
+        let c = completion();
+        assert!(!wait_timeout(&c, Duration::from_millis(5)));
+        complete(&c);
+        complete(&c);
+        assert!(wait_timeout(&c, Duration::from_millis(5)));
+        assert!(try_wait(&c));
+        assert!(!try_wait(&c));
+        complete_all(&c);
+        assert!(try_wait(&c) && try_wait(&c));
+    }
+
+    #[test]
+    fn completion_wakes_a_sleeper() {
+        let c = std::sync::Arc::new(completion());
+        let c2 = c.clone();
+        let t = std::thread::spawn(move || wait_timeout(&c2, Duration::from_secs(5)));
+        std::thread::sleep(Duration::from_millis(20));
+        complete(&c);
+        assert!(t.join().unwrap());
+    }
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Kernel-style WARN reports: a `WARNING: CPU: n PID: p at file:line func`
+//! line on stderr, a global count, the last report kept for tests, and
+//! `WARN_ON_ONCE` sites that tests can re-arm.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+static COUNT: AtomicU64 = AtomicU64::new(0);
+static QUIET: AtomicBool = AtomicBool::new(false);
+/// The generation ONCE sites compare against; bumping it re-arms them all.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+static LAST: Mutex<Option<Record>> = Mutex::new(None);
+
+/// One WARN, as tests see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub file: String,
+    pub line: u32,
+    pub function: String,
+    pub message: String,
+}
+
+/// Number of WARNs reported since the process started.
+pub fn count() -> u64 {
+    COUNT.load(Ordering::Relaxed)
+}
+
+/// The last WARN reported, if any.
+pub fn last() -> Option<Record> {
+    LAST.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Stop (or resume) printing WARNs; they are still counted.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Re-arm every `WARN_ON_ONCE` site, in Rust and in C.
+pub fn rearm() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Claim a ONCE site: true the first time it fires in this generation.
+pub fn once_claim(site: &AtomicU64) -> bool {
+    let gen = GENERATION.load(Ordering::Acquire);
+    let mut seen = site.load(Ordering::Relaxed);
+    while seen != gen {
+        match site.compare_exchange_weak(seen, gen, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return true,
+            Err(now) => seen = now,
+        }
+    }
+    false
+}
+
+fn cpu_and_pid() -> (i64, i64) {
+    // SAFETY: both calls take no arguments and cannot fail in a way that
+    // touches memory; a -1 from sched_getcpu is printed as is.
+    unsafe { (libc::sched_getcpu() as i64, libc::getpid() as i64) }
+}
+
+/// Report a WARN. Never panics: a failing stderr is ignored.
+pub fn report(file: &str, line: u32, function: &str, message: fmt::Arguments<'_>) {
+    COUNT.fetch_add(1, Ordering::Relaxed);
+    let message = message.to_string();
+    if !QUIET.load(Ordering::Relaxed) {
+        let (cpu, pid) = cpu_and_pid();
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "------------[ cut here ]------------\n\
+             WARNING: CPU: {cpu} PID: {pid} at {file}:{line} {function}"
+        );
+        if !message.is_empty() {
+            let _ = writeln!(err, "{message}");
+        }
+        let _ = writeln!(err, "---[ end trace 0000000000000000 ]---");
+    }
+    let rec = Record {
+        file: file.to_owned(),
+        line,
+        function: function.to_owned(),
+        message,
+    };
+    *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
+}
+
+/// `WARN(cond, fmt, ...)`: report when `cond` holds; evaluates to `cond`.
+#[macro_export]
+macro_rules! warn_if {
+    ($func:expr, $cond:expr, $($fmt:tt)+) => {{
+        let c: bool = $cond;
+        if c {
+            $crate::warn::report(file!(), line!(), $func, format_args!($($fmt)+));
+        }
+        c
+    }};
+}
+
+/// `WARN_ONCE(cond, fmt, ...)`: like `warn_if!`, reported once per site
+/// (until re-armed); evaluates to `cond` every time.
+#[macro_export]
+macro_rules! warn_once_if {
+    ($func:expr, $cond:expr, $($fmt:tt)+) => {{
+        static SITE: ::std::sync::atomic::AtomicU64 = ::std::sync::atomic::AtomicU64::new(0);
+        let c: bool = $cond;
+        if c && $crate::warn::once_claim(&SITE) {
+            $crate::warn::report(file!(), line!(), $func, format_args!($($fmt)+));
+        }
+        c
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn once_site_fires_once_per_generation() {
+        let _serial = crate::test_serial();
+        let site = AtomicU64::new(0);
+        assert!(once_claim(&site));
+        assert!(!once_claim(&site));
+        rearm();
+        assert!(once_claim(&site));
+        assert!(!once_claim(&site));
+    }
+
+    #[test]
+    fn report_counts_and_keeps_last() {
+        let _serial = crate::test_serial();
+        set_quiet(true);
+        let before = count();
+        let fired = warn_if!("tester", 1 + 1 == 2, "value {}", 7);
+        assert!(fired);
+        assert!(!warn_if!("tester", false, "never"));
+        assert!(count() > before);
+        let last = last().expect("a record");
+        assert_eq!(last.function, "tester");
+        assert!(last.file.ends_with("warn.rs"));
+        set_quiet(false);
+    }
+}
