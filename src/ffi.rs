@@ -9,6 +9,7 @@
 //! library. That is the kernel's own contract for these APIs.
 #![allow(clippy::missing_safety_doc)]
 
+use crate::pgmap::PgmapPtr;
 use crate::types::{Completion, DevPagemap, Page, PercpuRef, VmemAltmap};
 use crate::{memmap, page, percpu_ref, pgmap, request, slab, sync, warn};
 use core::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void, CStr};
@@ -60,6 +61,20 @@ fn as_folio(p: &Page) -> *mut Folio {
     p as *const Page as *mut Folio
 }
 
+/// A pgmap pointer from C.
+fn pg(p: *mut DevPagemap) -> PgmapPtr {
+    // SAFETY: the module contract is PgmapPtr::new's: NULL or the caller's
+    // pgmap, alive while the library may use it.
+    unsafe { PgmapPtr::new(p) }
+}
+
+/// A folio pointer from C that may be NULL, without a WARN.
+fn maybe_page<'a>(p: *const Page) -> Option<&'a Page> {
+    // SAFETY: per the module contract, a non-null page pointer is a page of
+    // this library's memmap (or its poison page); Page is all atomics.
+    unsafe { p.as_ref() }
+}
+
 fn as_page(p: &Page) -> *mut Page {
     p as *const Page as *mut Page
 }
@@ -68,7 +83,11 @@ fn ref_data(func: &'static str, r: *mut PercpuRef) -> Option<&'static percpu_ref
     // SAFETY: a non-null percpu_ref pointer is the caller's struct: two
     // atomic words, readable whatever they hold.
     let d = unsafe { r.as_ref() }.and_then(percpu_ref::data);
-    crate::warn_if!(func, d.is_none(), "{func}() on a percpu_ref that is not initialised");
+    crate::warn_if!(
+        func,
+        d.is_none(),
+        "{func}() on a percpu_ref that is not initialised"
+    );
     d
 }
 
@@ -84,8 +103,7 @@ fn completion<'a>(func: &'static str, c: *mut Completion) -> Option<&'a Completi
 
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pages(pgmap: *mut DevPagemap, _nid: c_int) -> *mut c_void {
-    // SAFETY: forwarded module contract.
-    match unsafe { pgmap::memremap_pages(pgmap) } {
+    match pgmap::memremap_pages(pg(pgmap)) {
         Ok(va) => va as *mut c_void,
         Err(e) => err_ptr(e),
     }
@@ -93,13 +111,15 @@ pub unsafe extern "C" fn memremap_pages(pgmap: *mut DevPagemap, _nid: c_int) -> 
 
 #[no_mangle]
 pub unsafe extern "C" fn memunmap_pages(pgmap: *mut DevPagemap) {
-    pgmap::memunmap_pages(pgmap)
+    pgmap::memunmap_pages(pg(pgmap))
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn devm_memremap_pages(dev: *mut Device, pgmap: *mut DevPagemap) -> *mut c_void {
-    // SAFETY: forwarded module contract.
-    match unsafe { pgmap::devm_memremap_pages(dev as usize, pgmap) } {
+pub unsafe extern "C" fn devm_memremap_pages(
+    dev: *mut Device,
+    pgmap: *mut DevPagemap,
+) -> *mut c_void {
+    match pgmap::devm_memremap_pages(dev as usize, pg(pgmap)) {
         Ok(va) => va as *mut c_void,
         Err(e) => err_ptr(e),
     }
@@ -107,7 +127,7 @@ pub unsafe extern "C" fn devm_memremap_pages(dev: *mut Device, pgmap: *mut DevPa
 
 #[no_mangle]
 pub unsafe extern "C" fn devm_memunmap_pages(dev: *mut Device, pgmap: *mut DevPagemap) {
-    pgmap::devm_memunmap_pages(dev as usize, pgmap)
+    pgmap::devm_memunmap_pages(dev as usize, pg(pgmap))
 }
 
 #[no_mangle]
@@ -117,42 +137,53 @@ pub unsafe extern "C" fn devres_release_all(dev: *mut Device) {
 
 #[no_mangle]
 pub unsafe extern "C" fn get_dev_pagemap(pfn: c_ulong, pgmap: *mut DevPagemap) -> *mut DevPagemap {
-    pgmap::get_dev_pagemap(pfn, pgmap)
+    pgmap::get_dev_pagemap(pfn, pg(pgmap))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn put_dev_pagemap(pgmap: *mut DevPagemap) {
-    pgmap::put_dev_pagemap(pgmap)
+    pgmap::put_dev_pagemap(pg(pgmap))
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pgmap_request_folio(pgmap: *mut DevPagemap, pgmap_offset: c_ulong, order: c_int) -> *mut Folio {
-    request::request_folio(pgmap, pgmap_offset, order) as *mut Folio
+pub unsafe extern "C" fn pgmap_request_folio(
+    pgmap: *mut DevPagemap,
+    pgmap_offset: c_ulong,
+    order: c_int,
+) -> *mut Folio {
+    request::request_folio(pg(pgmap), pgmap_offset, order) as *mut Folio
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pgmap_request_folios(pgmap: *mut DevPagemap, folio: *mut Folio, nr_folios: c_int) -> bool {
-    request::request_folios(pgmap, folio as *mut Page, nr_folios)
+pub unsafe extern "C" fn pgmap_request_folios(
+    pgmap: *mut DevPagemap,
+    folio: *mut Folio,
+    nr_folios: c_int,
+) -> bool {
+    request::request_folios(pg(pgmap), maybe_page(folio as *const Page), nr_folios)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pgmap_release_folios(folio: *mut Folio, nr_folios: c_int) {
-    request::release_folios(folio as *mut Page, nr_folios)
+    request::release_folios(maybe_page(folio as *const Page), nr_folios)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pfn_to_pgmap_offset(pgmap: *mut DevPagemap, pfn: c_ulong) -> c_ulong {
-    request::pfn_to_offset(pgmap, pfn)
+    request::pfn_to_offset(pg(pgmap), pfn)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn pgmap_offset_to_pfn(pgmap: *mut DevPagemap, pgmap_offset: c_ulong) -> c_ulong {
-    request::offset_to_pfn(pgmap, pgmap_offset)
+pub unsafe extern "C" fn pgmap_offset_to_pfn(
+    pgmap: *mut DevPagemap,
+    pgmap_offset: c_ulong,
+) -> c_ulong {
+    request::offset_to_pfn(pg(pgmap), pgmap_offset)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn pgmap_pfn_valid(pgmap: *mut DevPagemap, pfn: c_ulong) -> bool {
-    pgmap::pfn_valid(pgmap, pfn)
+    pgmap::pfn_valid(pg(pgmap), pfn)
 }
 
 #[no_mangle]
@@ -185,10 +216,9 @@ pub unsafe extern "C" fn free_zone_device_page(page: *mut Page) {
 }
 
 fn pgmap_type_of(p: &Page) -> Option<c_uint> {
-    let pgmap = page::pgmap_of(p)?;
-    pgmap::state(pgmap as *const DevPagemap)?;
-    // SAFETY: the pgmap is mapped, so its struct is valid to read.
-    Some(unsafe { core::ptr::addr_of!((*(pgmap as *const DevPagemap)).type_).read() })
+    let pgmap = PgmapPtr::registered(page::pgmap_of(p)?);
+    pgmap::state(pgmap)?;
+    pgmap.type_()
 }
 
 #[no_mangle]
@@ -227,7 +257,11 @@ pub unsafe extern "C" fn page_to_pfn(page: *const Page) -> c_ulong {
     match memmap::page_to_pfn(p) {
         Some(pfn) => pfn,
         None => {
-            crate::warn_if!("page_to_pfn", true, "page_to_pfn({page:p}): not a page of any pgmap");
+            crate::warn_if!(
+                "page_to_pfn",
+                true,
+                "page_to_pfn({page:p}): not a page of any pgmap"
+            );
             ERR
         }
     }
@@ -436,7 +470,11 @@ pub unsafe extern "C" fn percpu_ref_exit(r: *mut PercpuRef) {
     // SAFETY: module contract.
     if let Some(r) = unsafe { r.as_ref() } {
         if percpu_ref::data(r).is_some_and(|d| d.pgmap.is_some()) {
-            crate::warn_if!("percpu_ref_exit", true, "a pgmap's ref is exited by memunmap_pages()");
+            crate::warn_if!(
+                "percpu_ref_exit",
+                true,
+                "a pgmap's ref is exited by memunmap_pages()"
+            );
             return;
         }
         percpu_ref::exit(r)
@@ -546,7 +584,10 @@ pub unsafe extern "C" fn completion_done(x: *mut Completion) -> bool {
 /// Jiffies are milliseconds here (HZ=1000). Returns the jiffies left, at
 /// least 1, or 0 on time-out, as the kernel does.
 #[no_mangle]
-pub unsafe extern "C" fn wait_for_completion_timeout(x: *mut Completion, timeout: c_ulong) -> c_ulong {
+pub unsafe extern "C" fn wait_for_completion_timeout(
+    x: *mut Completion,
+    timeout: c_ulong,
+) -> c_ulong {
     let Some(c) = completion("wait_for_completion_timeout", x) else {
         return 0;
     };
@@ -587,7 +628,12 @@ fn c_str(s: *const c_char) -> String {
 const GFP_ZERO: c_uint = 0x100;
 
 #[no_mangle]
-pub unsafe extern "C" fn __kmalloc_site(size: usize, flags: c_uint, file: *const c_char, line: c_int) -> *mut c_void {
+pub unsafe extern "C" fn __kmalloc_site(
+    size: usize,
+    flags: c_uint,
+    file: *const c_char,
+    line: c_int,
+) -> *mut c_void {
     slab::alloc(size, flags & GFP_ZERO != 0, &c_str(file), line as u32) as *mut c_void
 }
 
@@ -599,8 +645,18 @@ pub unsafe extern "C" fn kfree(p: *const c_void) {
 // ---- include/linux/bug.h ----
 
 #[no_mangle]
-pub unsafe extern "C" fn __memremap_warn(file: *const c_char, line: c_int, func: *const c_char, msg: *const c_char) {
-    warn::report(&c_str(file), line as u32, &c_str(func), format_args!("{}", c_str(msg)));
+pub unsafe extern "C" fn __memremap_warn(
+    file: *const c_char,
+    line: c_int,
+    func: *const c_char,
+    msg: *const c_char,
+) {
+    warn::report(
+        &c_str(file),
+        line as u32,
+        &c_str(func),
+        format_args!("{}", c_str(msg)),
+    );
 }
 
 #[no_mangle]
@@ -676,22 +732,22 @@ pub extern "C" fn memremap_set_wait_bound_ms(ms: c_ulong) {
 
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pgmap_pins(pgmap: *mut DevPagemap) -> c_long {
-    pgmap::pins(pgmap)
+    pgmap::pins(pg(pgmap))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pgmap_busy_pages(pgmap: *mut DevPagemap) -> c_ulong {
-    pgmap::state(pgmap).map_or(0, |(_, st)| pgmap::held_pfns(st).len() as c_ulong)
+    pgmap::state(pg(pgmap)).map_or(0, |(_, st)| pgmap::held_pfns(st).len() as c_ulong)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pgmap_is_mapped(pgmap: *mut DevPagemap) -> bool {
-    pgmap::state(pgmap).is_some()
+    pgmap::state(pg(pgmap)).is_some()
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pgmap_is_abandoned(pgmap: *mut DevPagemap) -> bool {
-    pgmap::is_abandoned(pgmap)
+    pgmap::is_abandoned(pg(pgmap))
 }
 
 #[no_mangle]

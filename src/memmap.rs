@@ -227,9 +227,8 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
     let shift = span.shift;
     // For folios larger than a chunk, the head lives in an earlier chunk
     // that must exist first (it holds the head and its first tail).
-    let head_of = |pfn: u64| -> u64 {
-        span.first_pfn + (((pfn - span.first_pfn) >> shift) << shift)
-    };
+    let head_of =
+        |pfn: u64| -> u64 { span.first_pfn + (((pfn - span.first_pfn) >> shift) << shift) };
     if shift > CHUNK_SHIFT && first >= span.first_pfn {
         let head_chunk = head_of(first) >> CHUNK_SHIFT;
         if head_chunk != chunk {

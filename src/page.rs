@@ -54,7 +54,10 @@ pub fn ref_count(folio: &Page) -> i32 {
 /// value (the seed's C relies on it for the 0 -> 1 step).
 #[inline]
 pub fn ref_inc_return(folio: &Page) -> i32 {
-    folio.refcount.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
+    folio
+        .refcount
+        .fetch_add(1, Ordering::AcqRel)
+        .wrapping_add(1)
 }
 
 /// `folio_get()`: a folio must be in use already; an idle one WARNs and is
@@ -82,11 +85,7 @@ pub fn get(folio: &Page) {
 /// `folio_put()`: the last put frees the folio back to its pgmap. A put of
 /// a folio already at 0 WARNs and changes nothing.
 pub fn put(folio: &Page) {
-    if crate::warn_if!(
-        "folio_put",
-        is_tail(folio),
-        "folio_put() of a tail page"
-    ) {
+    if crate::warn_if!("folio_put", is_tail(folio), "folio_put() of a tail page") {
         return;
     }
     let mut v = folio.refcount.load(Ordering::Acquire);
@@ -125,7 +124,7 @@ pub fn free_zone_device_page(page: &Page) {
     };
     page.mapping.store(0, Ordering::Release);
     crate::pgmap::page_free(pgmap, page);
-    crate::pgmap::put_dev_pagemap(pgmap as *mut crate::types::DevPagemap);
+    crate::pgmap::put_dev_pagemap(crate::pgmap::PgmapPtr::registered(pgmap));
 }
 
 /// `trylock_page()`.

@@ -267,7 +267,9 @@ impl RefData {
 
     /// `percpu_ref_is_zero()`: only an atomic-mode ref can be zero.
     pub fn is_zero(&self) -> bool {
-        self.slots.iter().all(|s| s.0.load(Ordering::Acquire) <= DEAD_BELOW)
+        self.slots
+            .iter()
+            .all(|s| s.0.load(Ordering::Acquire) <= DEAD_BELOW)
             && self.count.load(Ordering::Acquire) == 0
     }
 

@@ -46,20 +46,111 @@ static ABANDONED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// `devm_memremap_pages()` registrations: (device, pgmap).
 static DEVRES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
-/// A pgmap looks live from `memremap_pages()` until `memunmap_pages()`.
-/// The references last until then; callers must not race `memunmap_pages()`
-/// on the same pgmap (the kernel's rule: the caller keeps it live).
-#[inline]
-pub fn state(pgmap: *const DevPagemap) -> Option<(&'static RefData, &'static PgmapState)> {
-    if pgmap.is_null() {
-        return None;
+/// A `struct dev_pagemap *` as C passed it: null, or the caller's struct.
+/// All reads of the C struct go through here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PgmapPtr(*mut DevPagemap);
+
+impl PgmapPtr {
+    /// # Safety
+    /// `p` is null or points at a `struct dev_pagemap`, followed by its
+    /// `nr_range` ranges, that stays allocated while the library may use
+    /// it: until `memunmap_pages()` returns and its pages are all put (the
+    /// kernel's rule too).
+    pub unsafe fn new(p: *mut DevPagemap) -> Self {
+        PgmapPtr(p)
     }
-    // SAFETY: a non-null pgmap from C points at a struct dev_pagemap the
-    // caller owns; `ref` is two atomic words, readable whatever they hold.
-    let r = unsafe { &*addr_of!((*pgmap).ref_) };
-    let d = percpu_ref::data(r)?;
+
+    /// A pgmap the library registered: a span's or a page's `pgmap`.
+    pub(crate) fn registered(addr: usize) -> Self {
+        // SAFETY: only memremap_pages() registers pgmaps, and it was given
+        // one that obeys `new`'s contract.
+        unsafe { Self::new(addr as *mut DevPagemap) }
+    }
+
+    pub fn ptr(self) -> *mut DevPagemap {
+        self.0
+    }
+
+    pub fn addr(self) -> usize {
+        self.0 as usize
+    }
+
+    /// `&pgmap->ref`.
+    fn ref_(self) -> Option<&'static PercpuRef> {
+        // SAFETY: per `new`, a non-null pointer is a live struct; `ref` is
+        // two atomic words, valid to read whatever they hold.
+        unsafe { self.0.as_ref().map(|p| &*addr_of!(p.ref_)) }
+    }
+
+    /// `&pgmap->done`.
+    fn done(self) -> Option<&'static Completion> {
+        // SAFETY: as in ref_(); `done` starts with its atomic futex word.
+        unsafe { self.0.as_ref().map(|p| &*addr_of!(p.done)) }
+    }
+
+    /// `pgmap->ranges[i]`, for `i < nr_range` (range 0 always exists).
+    fn range(self, i: usize) -> Option<Range> {
+        // SAFETY: per `new`, the struct is followed by nr_range ranges, and
+        // callers stay below nr_range (or read range 0, inside the struct).
+        unsafe { self.0.as_ref().map(|p| addr_of!(p.range).add(i).read()) }
+    }
+
+    /// `pgmap->ops`, read now (as the kernel does).
+    fn ops(self) -> Option<&'static DevPagemapOps> {
+        // SAFETY: per `new`; `ops` is null or the caller's ops table, which
+        // outlives the pgmap.
+        unsafe {
+            self.0
+                .as_ref()
+                .and_then(|p| addr_of!(p.ops).read().as_ref())
+        }
+    }
+
+    /// `pgmap->type`.
+    pub fn type_(self) -> Option<u32> {
+        // SAFETY: per `new`; a plain field read by value.
+        unsafe { self.0.as_ref().map(|p| addr_of!(p.type_).read()) }
+    }
+
+    /// What `memremap_pages()` reads from the caller's struct.
+    fn config(self) -> Option<Config> {
+        let p = self.0 as *const DevPagemap;
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: per `new`, `p` is a live struct; fields are read by value
+        // through raw pointers, never referenced.
+        unsafe {
+            Some(Config {
+                ty: addr_of!((*p).type_).read(),
+                flags: addr_of!((*p).flags).read(),
+                shift: addr_of!((*p).vmemmap_shift).read(),
+                owner: addr_of!((*p).owner).read() as usize,
+                nr_range: addr_of!((*p).nr_range).read(),
+                altmap_offset: altmap_offset(
+                    addr_of!((*p).altmap.reserve).read(),
+                    addr_of!((*p).altmap.free).read(),
+                ),
+            })
+        }
+    }
+}
+
+impl std::fmt::Pointer for PgmapPtr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Pointer::fmt(&self.0, f)
+    }
+}
+
+/// A pgmap reads as live from `memremap_pages()` until `memunmap_pages()`
+/// succeeds. Callers must not race `memunmap_pages()` on the same pgmap
+/// (the kernel's rule: the caller keeps it live).
+#[inline]
+pub fn state(pgmap: PgmapPtr) -> Option<(&'static RefData, &'static PgmapState)> {
+    let d = percpu_ref::data(pgmap.ref_()?)?;
     let st = d.pgmap.as_ref()?;
-    if st.pgmap != pgmap as usize {
+    if st.pgmap != pgmap.addr() {
         return None;
     }
     Some((d, st))
@@ -73,7 +164,7 @@ pub fn with_span<R>(pfn: u64, f: impl FnOnce(&Span, &PgmapState) -> R) -> Option
     if pfn > span.end_pfn {
         return None;
     }
-    let (_, st) = state(span.pgmap as *const DevPagemap)?;
+    let (_, st) = state(PgmapPtr::registered(span.pgmap))?;
     Some(f(span, st))
 }
 
@@ -88,45 +179,9 @@ struct Config {
     ty: u32,
     flags: u32,
     shift: u64,
-    ops: *const DevPagemapOps,
     owner: usize,
     nr_range: i32,
     altmap_offset: u64,
-}
-
-/// # Safety
-/// `pgmap` must point at a readable `struct dev_pagemap`.
-unsafe fn read_config(pgmap: *const DevPagemap) -> Config {
-    // SAFETY: the caller guarantees `pgmap` is readable; fields are read
-    // by value through raw pointers, never referenced.
-    unsafe {
-        let reserve = addr_of!((*pgmap).altmap.reserve).read();
-        let free = addr_of!((*pgmap).altmap.free).read();
-        Config {
-            ty: addr_of!((*pgmap).type_).read(),
-            flags: addr_of!((*pgmap).flags).read(),
-            shift: addr_of!((*pgmap).vmemmap_shift).read(),
-            ops: addr_of!((*pgmap).ops).read(),
-            owner: addr_of!((*pgmap).owner).read() as usize,
-            nr_range: addr_of!((*pgmap).nr_range).read(),
-            altmap_offset: reserve.wrapping_add(free),
-        }
-    }
-}
-
-/// # Safety
-/// `pgmap` must point at a `struct dev_pagemap` followed by at least
-/// `i + 1` ranges.
-unsafe fn read_range(pgmap: *const DevPagemap, i: usize) -> Range {
-    // SAFETY: per the contract, ranges[i] is inside the caller's allocation.
-    unsafe { addr_of!((*pgmap).range).add(i).read() }
-}
-
-/// The `struct dev_pagemap_ops` a pgmap has, read now (as the kernel does).
-fn ops(pgmap: *const DevPagemap) -> Option<&'static DevPagemapOps> {
-    // SAFETY: a live pgmap's `ops` is null or points at the caller's ops
-    // table, which outlives the pgmap.
-    unsafe { addr_of!((*pgmap).ops).read().as_ref() }
 }
 
 /// `vmem_altmap_offset()`.
@@ -137,13 +192,8 @@ pub fn altmap_offset(reserve: u64, free: u64) -> u64 {
 const SUBSECTION_BYTES: u64 = 1 << SUBSECTION_SHIFT;
 const MAX_SHIFT: u64 = 30;
 
-fn check_type(c: &Config) -> Result<(), i32> {
-    let ops = if c.ops.is_null() {
-        None
-    } else {
-        // SAFETY: a non-null `ops` from the caller points at its ops table.
-        Some(unsafe { &*c.ops })
-    };
+fn check_type(c: &Config, pgmap: PgmapPtr) -> Result<(), i32> {
+    let ops = pgmap.ops();
     let has = |f: fn(&DevPagemapOps) -> bool| ops.is_some_and(f);
     match c.ty {
         MEMORY_DEVICE_PRIVATE => {
@@ -254,24 +304,19 @@ unsafe extern "C" fn dev_pagemap_percpu_release(r: *mut PercpuRef) {
 /// `memremap_pages()`: validate and register `pgmap`; the kernel's return
 /// value is the direct-map address of range 0, which we imitate (it is
 /// never dereferenceable here). Errors are positive errno values.
-///
-/// # Safety
-/// `pgmap` is null or points at a `struct dev_pagemap` the caller owns,
-/// followed by `nr_range` ranges, that stays allocated until
-/// `memunmap_pages()` returns and every page reference is dropped.
-pub unsafe fn memremap_pages(pgmap: *mut DevPagemap) -> Result<usize, i32> {
-    if crate::warn_if!("memremap_pages", pgmap.is_null(), "NULL pgmap") {
+pub fn memremap_pages(pgmap: PgmapPtr) -> Result<usize, i32> {
+    let Some(c) = pgmap.config() else {
+        crate::warn_if!("memremap_pages", true, "NULL pgmap");
         return Err(libc::EINVAL);
-    }
+    };
     if crate::warn_if!(
         "memremap_pages",
         state(pgmap).is_some(),
-        "pgmap {pgmap:p} is already mapped"
+        "pgmap {:p} is already mapped",
+        pgmap.ptr()
     ) {
         return Err(libc::EBUSY);
     }
-    // SAFETY: non-null and owned by the caller, per this function's contract.
-    let c = unsafe { read_config(pgmap) };
     if crate::warn_if!(
         "memremap_pages",
         c.nr_range <= 0,
@@ -279,7 +324,7 @@ pub unsafe fn memremap_pages(pgmap: *mut DevPagemap) -> Result<usize, i32> {
     ) {
         return Err(libc::EINVAL);
     }
-    check_type(&c)?;
+    check_type(&c, pgmap)?;
     let nr = c.nr_range as usize;
     if crate::warn_if!(
         "memremap_pages",
@@ -293,24 +338,25 @@ pub unsafe fn memremap_pages(pgmap: *mut DevPagemap) -> Result<usize, i32> {
     ) {
         return Err(libc::EINVAL);
     }
-    // SAFETY: the caller provides nr_range ranges.
-    let ranges: Vec<Range> = (0..nr).map(|i| unsafe { read_range(pgmap, i) }).collect();
+    let ranges: Vec<Range> = (0..nr).filter_map(|i| pgmap.range(i)).collect();
 
     let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
     let mut spans = Vec::with_capacity(nr);
     let mut result = Ok(());
     for (i, r) in ranges.iter().enumerate() {
-        let span = match check_range(*r, i, &c, pgmap as usize) {
+        let span = match check_range(*r, i, &c, pgmap.addr()) {
             Ok(s) => s,
             Err(e) => {
                 result = Err(e);
                 break;
             }
         };
-        let clash = overlap(&reg, span.start_pfn, span.end_pfn)
-            .or_else(|| spans.iter().copied().find(|s: &Span| {
-                s.start_pfn <= span.end_pfn && span.start_pfn <= s.end_pfn
-            }));
+        let clash = overlap(&reg, span.start_pfn, span.end_pfn).or_else(|| {
+            spans
+                .iter()
+                .copied()
+                .find(|s: &Span| s.start_pfn <= span.end_pfn && span.start_pfn <= s.end_pfn)
+        });
         if crate::warn_if!(
             "memremap_pages",
             clash.is_some(),
@@ -326,15 +372,16 @@ pub unsafe fn memremap_pages(pgmap: *mut DevPagemap) -> Result<usize, i32> {
     result?;
     let pairs: Vec<(u64, u64)> = spans.iter().map(|s| (s.start_pfn, s.end_pfn)).collect();
     let st = PgmapState {
-        pgmap: pgmap as usize,
+        pgmap: pgmap.addr(),
         index: RangeIndex::new(&pairs),
         spans: spans.clone(),
         chunks: Mutex::new(Vec::new()),
         unmapping: AtomicBool::new(false),
         abandoned: AtomicBool::new(false),
     };
-    // SAFETY: `pgmap` is valid (contract); `ref` and `done` are atomics.
-    let (r, done) = unsafe { (&*addr_of!((*pgmap).ref_), &*addr_of!((*pgmap).done)) };
+    let (Some(r), Some(done)) = (pgmap.ref_(), pgmap.done()) else {
+        return Err(libc::EINVAL);
+    };
     percpu_ref::init(r, Some(dev_pagemap_percpu_release), 0, Some(st))?;
     crate::sync::init_completion(done);
     for s in spans {
@@ -346,27 +393,27 @@ pub unsafe fn memremap_pages(pgmap: *mut DevPagemap) -> Result<usize, i32> {
 
 /// `memunmap_pages()`: kill the pgmap's ref, wait (bounded) for every
 /// reference to go, then unregister its pfns and retire its memmap.
-pub fn memunmap_pages(pgmap: *mut DevPagemap) {
-    let Some((d, st)) = state(pgmap) else {
+pub fn memunmap_pages(pgmap: PgmapPtr) {
+    let (Some((d, st)), Some(done), Some(r)) = (state(pgmap), pgmap.done(), pgmap.ref_()) else {
         crate::warn_if!(
             "memunmap_pages",
             true,
-            "memunmap_pages() of pgmap {pgmap:p}, which is not mapped"
+            "memunmap_pages() of pgmap {:p}, which is not mapped",
+            pgmap.ptr()
         );
         return;
     };
     if crate::warn_if!(
         "memunmap_pages",
         st.unmapping.swap(true, Ordering::AcqRel),
-        "memunmap_pages() of pgmap {pgmap:p} while it is already being unmapped"
+        "memunmap_pages() of pgmap {:p} while it is already being unmapped",
+        pgmap.ptr()
     ) {
         return;
     }
     if !d.is_dying() {
         d.kill();
     }
-    // SAFETY: `pgmap` is mapped (state() found it), so it is a valid struct.
-    let done = unsafe { &*addr_of!((*pgmap).done) };
     let bound = crate::sync::wait_bound();
     if !crate::sync::wait_timeout(done, bound) {
         let held = held_pfns(st);
@@ -381,15 +428,16 @@ pub fn memunmap_pages(pgmap: *mut DevPagemap) {
             "memunmap_pages",
             true,
             "memunmap_pages(): {} pgmap references still held after {} ms; \
-             leaving pgmap {pgmap:p} dead but mapped.{list}",
+             leaving pgmap {:p} dead but mapped.{list}",
             d.count(),
-            bound.as_millis()
+            bound.as_millis(),
+            pgmap.ptr()
         );
         st.abandoned.store(true, Ordering::Release);
         ABANDONED
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(pgmap as usize);
+            .push(pgmap.addr());
         return;
     }
     {
@@ -402,8 +450,8 @@ pub fn memunmap_pages(pgmap: *mut DevPagemap) {
     for c in chunks {
         crate::memmap::retire_chunk(c);
     }
-    // SAFETY: as above; after this the pgmap reads as never mapped.
-    percpu_ref::exit(unsafe { &*addr_of!((*pgmap).ref_) });
+    // After this the pgmap reads as never mapped.
+    percpu_ref::exit(r);
 }
 
 /// ZONE_DEVICE pages of `st` whose folio is referenced: (pfn, refcount).
@@ -423,30 +471,27 @@ pub fn held_pfns(st: &PgmapState) -> Vec<(u64, i32)> {
 }
 
 /// `devm_memremap_pages()`.
-///
-/// # Safety
-/// As [`memremap_pages`].
-pub unsafe fn devm_memremap_pages(dev: usize, pgmap: *mut DevPagemap) -> Result<usize, i32> {
-    // SAFETY: forwarded contract.
-    let va = unsafe { memremap_pages(pgmap) }?;
+pub fn devm_memremap_pages(dev: usize, pgmap: PgmapPtr) -> Result<usize, i32> {
+    let va = memremap_pages(pgmap)?;
     DEVRES
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((dev, pgmap as usize));
+        .push((dev, pgmap.addr()));
     Ok(va)
 }
 
 /// `devm_memunmap_pages()`.
-pub fn devm_memunmap_pages(dev: usize, pgmap: *mut DevPagemap) {
+pub fn devm_memunmap_pages(dev: usize, pgmap: PgmapPtr) {
     let found = {
         let mut list = DEVRES.lock().unwrap_or_else(|e| e.into_inner());
-        let at = list.iter().position(|&e| e == (dev, pgmap as usize));
+        let at = list.iter().position(|&e| e == (dev, pgmap.addr()));
         at.map(|i| list.remove(i)).is_some()
     };
     if crate::warn_if!(
         "devm_memunmap_pages",
         !found,
-        "pgmap {pgmap:p} was not mapped by devm_memremap_pages() for device {dev:#x}"
+        "pgmap {:p} was not mapped by devm_memremap_pages() for device {dev:#x}",
+        pgmap.ptr()
     ) {
         return;
     }
@@ -463,21 +508,17 @@ pub fn devres_release_all(dev: usize) {
         mine
     };
     for pgmap in mine.into_iter().rev() {
-        memunmap_pages(pgmap as *mut DevPagemap);
+        memunmap_pages(PgmapPtr::registered(pgmap));
     }
 }
 
 /// `get_dev_pagemap()`: the live pgmap holding `pfn`, with a reference;
 /// `cached` itself if its first range holds `pfn` (its reference is
 /// reused), else `cached`'s reference is dropped.
-pub fn get_dev_pagemap(pfn: u64, cached: *mut DevPagemap) -> *mut DevPagemap {
-    if !cached.is_null() {
-        if state(cached).is_some() {
-            // SAFETY: a mapped pgmap is a valid struct; range 0 is a copy.
-            let r = unsafe { read_range(cached, 0) };
-            if pfn >= r.start >> PAGE_SHIFT && pfn <= r.end >> PAGE_SHIFT {
-                return cached;
-            }
+pub fn get_dev_pagemap(pfn: u64, cached: PgmapPtr) -> *mut DevPagemap {
+    if let Some(r) = cached.range(0) {
+        if state(cached).is_some() && pfn >= r.start >> PAGE_SHIFT && pfn <= r.end >> PAGE_SHIFT {
+            return cached.ptr();
         }
         put_dev_pagemap(cached);
     }
@@ -488,7 +529,7 @@ pub fn get_dev_pagemap(pfn: u64, cached: *mut DevPagemap) -> *mut DevPagemap {
     if pfn > span.end_pfn {
         return core::ptr::null_mut();
     }
-    match state(span.pgmap as *const DevPagemap) {
+    match state(PgmapPtr::registered(span.pgmap)) {
         Some((d, _)) if d.tryget_live() => span.pgmap as *mut DevPagemap,
         _ => core::ptr::null_mut(),
     }
@@ -496,8 +537,8 @@ pub fn get_dev_pagemap(pfn: u64, cached: *mut DevPagemap) -> *mut DevPagemap {
 
 /// `put_dev_pagemap()`.
 #[inline]
-pub fn put_dev_pagemap(pgmap: *mut DevPagemap) {
-    if pgmap.is_null() {
+pub fn put_dev_pagemap(pgmap: PgmapPtr) {
+    if pgmap.ptr().is_null() {
         return;
     }
     match state(pgmap) {
@@ -506,7 +547,8 @@ pub fn put_dev_pagemap(pgmap: *mut DevPagemap) {
             crate::warn_if!(
                 "put_dev_pagemap",
                 true,
-                "put_dev_pagemap() of pgmap {pgmap:p}, which is not mapped"
+                "put_dev_pagemap() of pgmap {:p}, which is not mapped",
+                pgmap.ptr()
             );
         }
     }
@@ -514,10 +556,11 @@ pub fn put_dev_pagemap(pgmap: *mut DevPagemap) {
 
 /// Call the pgmap's `page_free` for `page`, if it has one.
 pub fn page_free(pgmap: usize, page: &Page) {
-    if state(pgmap as *const DevPagemap).is_none() {
+    let pgmap = PgmapPtr::registered(pgmap);
+    if state(pgmap).is_none() {
         return;
     }
-    if let Some(f) = ops(pgmap as *const DevPagemap).and_then(|o| o.page_free) {
+    if let Some(f) = pgmap.ops().and_then(|o| o.page_free) {
         // SAFETY: `f` is the driver's page_free for this pgmap, called as
         // the kernel does, with the page whose last reference just went.
         unsafe { f(page as *const Page as *mut Page) }
@@ -525,12 +568,13 @@ pub fn page_free(pgmap: usize, page: &Page) {
 }
 
 /// `pgmap_pfn_valid()`.
-pub fn pfn_valid(pgmap: *mut DevPagemap, pfn: u64) -> bool {
+pub fn pfn_valid(pgmap: PgmapPtr, pfn: u64) -> bool {
     let Some((_, st)) = state(pgmap) else {
         crate::warn_if!(
             "pgmap_pfn_valid",
             true,
-            "pgmap_pfn_valid() on pgmap {pgmap:p}, which is not mapped"
+            "pgmap_pfn_valid() on pgmap {:p}, which is not mapped",
+            pgmap.ptr()
         );
         return false;
     };
@@ -542,7 +586,7 @@ pub fn pfn_valid(pgmap: *mut DevPagemap, pfn: u64) -> bool {
 
 /// References held on a pgmap by pages and `get_dev_pagemap()` callers:
 /// its count less the initial reference (while not killed). -1 if unmapped.
-pub fn pins(pgmap: *mut DevPagemap) -> i64 {
+pub fn pins(pgmap: PgmapPtr) -> i64 {
     match state(pgmap) {
         Some((d, _)) => d.count() - i64::from(!d.is_dying()),
         None => -1,
@@ -550,7 +594,7 @@ pub fn pins(pgmap: *mut DevPagemap) -> i64 {
 }
 
 /// Is this pgmap's `memunmap_pages()` given up on?
-pub fn is_abandoned(pgmap: *mut DevPagemap) -> bool {
+pub fn is_abandoned(pgmap: PgmapPtr) -> bool {
     state(pgmap).is_some_and(|(_, st)| st.abandoned.load(Ordering::Acquire))
 }
 

@@ -8,12 +8,12 @@
 
 use crate::memmap;
 use crate::page;
-use crate::pgmap::{self, PgmapState};
 use crate::percpu_ref::RefData;
-use crate::types::{DevPagemap, Page};
+use crate::pgmap::{self, PgmapPtr, PgmapState};
+use crate::types::Page;
 use std::sync::atomic::Ordering;
 
-fn live(func: &'static str, pgmap: *mut DevPagemap) -> Option<(&'static RefData, &'static PgmapState)> {
+fn live(func: &'static str, pgmap: PgmapPtr) -> Option<(&'static RefData, &'static PgmapState)> {
     let found = pgmap::state(pgmap);
     if crate::warn_if!(
         func,
@@ -27,14 +27,15 @@ fn live(func: &'static str, pgmap: *mut DevPagemap) -> Option<(&'static RefData,
 
 /// `pfn_to_pgmap_offset()`: -1 for a pfn outside the pgmap, and (with a
 /// WARN) for a pgmap that is not mapped or is dying.
-pub fn pfn_to_offset(pgmap: *mut DevPagemap, pfn: u64) -> u64 {
+pub fn pfn_to_offset(pgmap: PgmapPtr, pfn: u64) -> u64 {
     let Some((d, st)) = live("pfn_to_pgmap_offset", pgmap) else {
         return u64::MAX;
     };
     if crate::warn_if!(
         "pfn_to_pgmap_offset",
         d.is_dying(),
-        "pfn_to_pgmap_offset(): pgmap {pgmap:p} is dying"
+        "pfn_to_pgmap_offset(): pgmap {:p} is dying",
+        pgmap.ptr()
     ) {
         return u64::MAX;
     }
@@ -43,14 +44,15 @@ pub fn pfn_to_offset(pgmap: *mut DevPagemap, pfn: u64) -> u64 {
 
 /// `pgmap_offset_to_pfn()`: -1 past the end, and (with a WARN) for a pgmap
 /// that is not mapped or is dying.
-pub fn offset_to_pfn(pgmap: *mut DevPagemap, offset: u64) -> u64 {
+pub fn offset_to_pfn(pgmap: PgmapPtr, offset: u64) -> u64 {
     let Some((d, st)) = live("pgmap_offset_to_pfn", pgmap) else {
         return u64::MAX;
     };
     if crate::warn_if!(
         "pgmap_offset_to_pfn",
         d.is_dying(),
-        "pgmap_offset_to_pfn(): pgmap {pgmap:p} is dying"
+        "pgmap_offset_to_pfn(): pgmap {:p} is dying",
+        pgmap.ptr()
     ) {
         return u64::MAX;
     }
@@ -97,7 +99,7 @@ fn activate(func: &'static str, d: &RefData, folio: &Page) -> bool {
 
 /// `pgmap_request_folio()`: the folio at `offset`, of order `order`, with a
 /// reference taken; NULL (with a WARN) when it cannot be had.
-pub fn request_folio(pgmap: *mut DevPagemap, offset: u64, order: i32) -> *mut Page {
+pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
     const F: &str = "pgmap_request_folio";
     let Some((d, st)) = live(F, pgmap) else {
         return core::ptr::null_mut();
@@ -106,7 +108,8 @@ pub fn request_folio(pgmap: *mut DevPagemap, offset: u64, order: i32) -> *mut Pa
         crate::warn_if!(
             F,
             true,
-            "offset {offset:#x} is past the end of pgmap {pgmap:p} ({} pages)",
+            "offset {offset:#x} is past the end of pgmap {:p} ({} pages)",
+            pgmap.ptr(),
             st.index.total()
         );
         return core::ptr::null_mut();
@@ -117,7 +120,7 @@ pub fn request_folio(pgmap: *mut DevPagemap, offset: u64, order: i32) -> *mut Pa
     };
     if crate::warn_once_if!(
         F,
-        page.w1.load(Ordering::Acquire) != pgmap as usize,
+        page.w1.load(Ordering::Acquire) != pgmap.addr(),
         "page->pgmap != pgmap (pfn {pfn:#x})"
     ) {
         return core::ptr::null_mut();
@@ -157,14 +160,12 @@ fn span_valid(st: &PgmapState, folio: &Page, nr_folios: i32) -> Option<(u64, u64
 /// The pre-patch `pgmap_request_folios()`, as meant: every folio of the
 /// span is checked (same pgmap, same order) before any count moves, and
 /// the walk advances from folio to folio.
-pub fn request_folios(pgmap: *mut DevPagemap, folio: *mut Page, nr_folios: i32) -> bool {
+pub fn request_folios(pgmap: PgmapPtr, folio: Option<&Page>, nr_folios: i32) -> bool {
     const F: &str = "pgmap_request_folios";
     let Some((d, st)) = live(F, pgmap) else {
         return false;
     };
-    // SAFETY: a folio pointer from C is a page of our memmap (or garbage the
-    // checks below reject before any write); Page is all atomics.
-    let Some(folio) = (unsafe { folio.as_ref() }) else {
+    let Some(folio) = folio else {
         crate::warn_if!(F, true, "NULL folio");
         return false;
     };
@@ -185,7 +186,9 @@ pub fn request_folios(pgmap: *mut DevPagemap, folio: *mut Page, nr_folios: i32) 
     for f in &folios {
         if crate::warn_once_if!(
             F,
-            page::is_tail(f) || page::order(f) != order || f.w1.load(Ordering::Acquire) != pgmap as usize,
+            page::is_tail(f)
+                || page::order(f) != order
+                || f.w1.load(Ordering::Acquire) != pgmap.addr(),
             "folio_order(iter) != folio_order(folio)"
         ) {
             return false;
@@ -204,9 +207,8 @@ pub fn request_folios(pgmap: *mut DevPagemap, folio: *mut Page, nr_folios: i32) 
 
 /// The pre-patch `pgmap_release_folios()`, as meant: one put per folio,
 /// walking folio to folio.
-pub fn release_folios(folio: *mut Page, nr_folios: i32) {
-    // SAFETY: as in request_folios.
-    let Some(folio) = (unsafe { folio.as_ref() }) else {
+pub fn release_folios(folio: Option<&Page>, nr_folios: i32) {
+    let Some(folio) = folio else {
         crate::warn_if!("pgmap_release_folios", true, "NULL folio");
         return;
     };

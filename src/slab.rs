@@ -68,7 +68,8 @@ pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
             line,
         };
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-        live.get_or_insert_with(HashMap::new).insert(p as usize, site);
+        live.get_or_insert_with(HashMap::new)
+            .insert(p as usize, site);
     }
     p
 }
@@ -81,7 +82,9 @@ pub fn free(p: *mut u8) {
     }
     let known = {
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-        live.as_mut().and_then(|m| m.remove(&(p as usize))).is_some()
+        live.as_mut()
+            .and_then(|m| m.remove(&(p as usize)))
+            .is_some()
     };
     if crate::warn_if!(
         "kfree",

@@ -129,13 +129,12 @@ struct Bucket {
 
 const BUCKETS: usize = 64;
 
-static TABLE: [Bucket; BUCKETS] = {
-    const B: Bucket = Bucket {
+static TABLE: [Bucket; BUCKETS] = [const {
+    Bucket {
         lock: Mutex::new(()),
         cond: Condvar::new(),
-    };
-    [B; BUCKETS]
-};
+    }
+}; BUCKETS];
 
 fn bucket(addr: usize) -> &'static Bucket {
     let h = (addr >> 6).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;

@@ -78,7 +78,12 @@ pub struct DevPagemapOps {
     pub page_free: Option<unsafe extern "C" fn(page: *mut Page)>,
     pub migrate_to_ram: Option<unsafe extern "C" fn(vmf: *mut c_void) -> c_uint>,
     pub memory_failure: Option<
-        unsafe extern "C" fn(pgmap: *mut DevPagemap, pfn: c_ulong, nr: c_ulong, flags: c_int) -> c_int,
+        unsafe extern "C" fn(
+            pgmap: *mut DevPagemap,
+            pfn: c_ulong,
+            nr: c_ulong,
+            flags: c_int,
+        ) -> c_int,
     >,
 }
 

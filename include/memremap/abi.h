@@ -7,6 +7,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+struct completion;
+struct dev_pagemap;
+struct device;
+struct folio;
+struct memremap_warn_record;
+struct page;
+struct percpu_ref;
+struct vmem_altmap;
+
 
 void *memremap_pages(struct dev_pagemap *pgmap, int _nid);
 
