@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make              the library (target/release/libmemremap.a) and its header
+# make report       the main job: run the suites, print the KTAP report
 # make check        everything: header drift, cargo tests, C tests (KTAP)
 # make check SANITIZE=address,undefined   C tests under sanitizers
 # make install PREFIX=/usr/local
@@ -31,7 +32,14 @@ RUST_SRC := $(wildcard src/*.rs) Cargo.toml Cargo.lock build.rs cbindgen.toml
 API_TESTS := $(patsubst c-tests/api/%.c,$(BUILD)/api/%,$(wildcard c-tests/api/*.c))
 C_HDRS   := $(wildcard include/*/*.h c-tests/*.h)
 
-.PHONY: all header check check-header check-cargo check-c clean install
+# KTAP programs that `make check` and `make report` run, and further check
+# targets; the fragments below add theirs.
+SUITES   := $(API_TESTS)
+CHECK_EXTRA :=
+-include c-tests/callers/callers.mk
+-include c-tests/reference/reference.mk
+
+.PHONY: all header check check-header check-cargo check-c report clean install
 
 all: $(LIB)
 
@@ -43,7 +51,7 @@ $(LIB): $(RUST_SRC)
 header:
 	MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI) $(CARGO) build --release --lib --locked
 
-check: check-header check-cargo check-c
+check: check-header check-cargo check-c $(CHECK_EXTRA)
 
 check-header:
 	@mkdir -p $(BUILD)
@@ -58,8 +66,12 @@ $(BUILD)/api/%: c-tests/api/%.c $(C_HDRS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CWARN) -o $@ $< $(LIB) $(LDLIBS)
 
-check-c: $(API_TESTS)
-	@sh c-tests/run.sh $(API_TESTS)
+check-c: $(SUITES)
+	@sh c-tests/run.sh $(SUITES)
+
+# The main job: every suite's KTAP report and the totals.
+report: $(SUITES)
+	@sh c-tests/run.sh $(SUITES)
 
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
