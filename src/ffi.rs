@@ -774,3 +774,39 @@ pub unsafe extern "C" fn memremap_percpu_ref_count(r: *mut PercpuRef) -> c_long 
 pub extern "C" fn memremap_mapped_pgmaps() -> c_ulong {
     pgmap::mapped_pgmaps().len() as c_ulong
 }
+
+#[no_mangle]
+pub extern "C" fn memremap_kmalloc_fail_every(n: c_ulong) {
+    slab::fail_every(n)
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_kmalloc_fail_random(seed: c_ulong, permille: c_ulong) {
+    slab::fail_random(seed, permille)
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_fail_none() {
+    slab::fail_none();
+    percpu_ref::tryget_fail_nth(0);
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_percpu_tryget_fail_nth(n: c_ulong) {
+    percpu_ref::tryget_fail_nth(n)
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_ledger_count() -> c_ulong {
+    crate::ledger::take().len() as c_ulong
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_ledger_print() -> c_ulong {
+    crate::ledger::print() as c_ulong
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_ledger_at_exit(on: bool) {
+    crate::ledger::at_exit(on)
+}

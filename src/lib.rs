@@ -13,6 +13,7 @@ compile_error!("memremap must be built with panic = \"abort\" (see Cargo.toml pr
 pub mod warn;
 
 pub mod ffi;
+pub mod ledger;
 pub mod memmap;
 pub mod offset;
 pub mod page;

@@ -12,7 +12,7 @@
 
 use crate::types::PercpuRef;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 /// Counters per ref.
 pub const NSLOTS: usize = 16;
@@ -44,6 +44,27 @@ pub struct RefData {
     ref_ptr: usize,
     /// The pgmap this ref belongs to, for the refs `memremap_pages()` makes.
     pub pgmap: Option<crate::pgmap::PgmapState>,
+}
+
+/// Countdown to an injected `percpu_ref_tryget()` failure; 0: none.
+static TRYGET_FAIL_NTH: AtomicU64 = AtomicU64::new(0);
+
+/// Make the `n`th `percpu_ref_tryget()` from now fail (1: the next); 0
+/// disarms. For exercising the callers of tryget on their failure path.
+pub fn tryget_fail_nth(n: u64) {
+    TRYGET_FAIL_NTH.store(n, Ordering::SeqCst);
+}
+
+#[inline]
+fn tryget_injected() -> bool {
+    let mut n = TRYGET_FAIL_NTH.load(Ordering::Relaxed);
+    while n != 0 {
+        match TRYGET_FAIL_NTH.compare_exchange(n, n - 1, Ordering::SeqCst, Ordering::Relaxed) {
+            Ok(_) => return n == 1,
+            Err(now) => n = now,
+        }
+    }
+    false
 }
 
 thread_local! {
@@ -172,6 +193,9 @@ impl RefData {
     /// `percpu_ref_tryget_many()`: succeeds on a dying ref that is not zero.
     #[inline]
     pub fn tryget(&self, n: i64) -> bool {
+        if tryget_injected() {
+            return false;
+        }
         self.slot_add(n) || self.atomic_inc_not_zero(n)
     }
 

@@ -18,6 +18,13 @@ pub struct Site {
 static LIVE: Mutex<Option<HashMap<usize, Site>>> = Mutex::new(None);
 /// Countdown to the next injected failure; 0 when none is armed.
 static FAIL_NTH: AtomicU64 = AtomicU64::new(0);
+/// Fail every Nth allocation (0: off) ...
+static FAIL_EVERY: AtomicU64 = AtomicU64::new(0);
+static EVERY_COUNT: AtomicU64 = AtomicU64::new(0);
+/// ... or each with probability RANDOM_PERMILLE / 1000, from a seeded
+/// generator so that a failing run can be replayed.
+static RANDOM_PERMILLE: AtomicU64 = AtomicU64::new(0);
+static RANDOM_STATE: AtomicU64 = AtomicU64::new(0);
 static INJECTED: AtomicU64 = AtomicU64::new(0);
 
 /// Make the `n`th allocation from now fail (1: the next one); 0 disarms.
@@ -25,13 +32,58 @@ pub fn fail_nth(n: u64) {
     FAIL_NTH.store(n, Ordering::SeqCst);
 }
 
+/// Fail every `n`th allocation from now on; 0 disarms.
+pub fn fail_every(n: u64) {
+    EVERY_COUNT.store(0, Ordering::SeqCst);
+    FAIL_EVERY.store(n, Ordering::SeqCst);
+}
+
+/// Fail each allocation with probability `permille / 1000`, drawing from a
+/// generator seeded with `seed`; permille 0 disarms.
+pub fn fail_random(seed: u64, permille: u64) {
+    RANDOM_STATE.store(seed | 1, Ordering::SeqCst);
+    RANDOM_PERMILLE.store(permille.min(1000), Ordering::SeqCst);
+}
+
+/// Disarm every kind of injected failure.
+pub fn fail_none() {
+    fail_nth(0);
+    fail_every(0);
+    fail_random(0, 0);
+}
+
+fn random_hit() -> bool {
+    let p = RANDOM_PERMILLE.load(Ordering::Relaxed);
+    if p == 0 {
+        return false;
+    }
+    // xorshift64*, advanced atomically so threads draw distinct values.
+    let mut x = RANDOM_STATE.load(Ordering::Relaxed);
+    loop {
+        let mut y = x;
+        y ^= y >> 12;
+        y ^= y << 25;
+        y ^= y >> 27;
+        match RANDOM_STATE.compare_exchange_weak(x, y, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return y.wrapping_mul(0x2545_F491_4F6C_DD1D) % 1000 < p,
+            Err(now) => x = now,
+        }
+    }
+}
+
 /// How many allocations were failed on purpose so far.
 pub fn injected() -> u64 {
     INJECTED.load(Ordering::Relaxed)
 }
 
-/// True when this allocation is the one to fail.
+/// True when this allocation is one to fail.
 pub fn should_fail() -> bool {
+    let every = FAIL_EVERY.load(Ordering::Relaxed);
+    if (every != 0 && (EVERY_COUNT.fetch_add(1, Ordering::AcqRel) + 1) % every == 0) || random_hit()
+    {
+        INJECTED.fetch_add(1, Ordering::Relaxed);
+        return true;
+    }
     let mut n = FAIL_NTH.load(Ordering::SeqCst);
     while n != 0 {
         match FAIL_NTH.compare_exchange(n, n - 1, Ordering::SeqCst, Ordering::SeqCst) {
@@ -128,6 +180,27 @@ mod tests {
         assert_eq!(live_count(), base + 1);
         free(a);
         assert_eq!(live_count(), base);
+    }
+
+    #[test]
+    fn every_nth_and_random_failures() {
+        let _serial = crate::test_serial();
+        fail_every(3);
+        let hits: Vec<bool> = (0..9).map(|_| should_fail()).collect();
+        assert_eq!(
+            hits,
+            [false, false, true, false, false, true, false, false, true]
+        );
+        fail_every(0);
+        fail_random(42, 500);
+        let a: Vec<bool> = (0..64).map(|_| should_fail()).collect();
+        fail_random(42, 500);
+        let b: Vec<bool> = (0..64).map(|_| should_fail()).collect();
+        assert_eq!(a, b, "the same seed replays the same failures");
+        let n = a.iter().filter(|&&x| x).count();
+        assert!((10..54).contains(&n), "{n} of 64 failed at 50%");
+        fail_none();
+        assert!(!should_fail());
     }
 
     #[test]

@@ -206,4 +206,18 @@ long memremap_percpu_ref_count(struct percpu_ref *r);
 
 unsigned long memremap_mapped_pgmaps(void);
 
+void memremap_kmalloc_fail_every(unsigned long n);
+
+void memremap_kmalloc_fail_random(unsigned long seed, unsigned long permille);
+
+void memremap_fail_none(void);
+
+void memremap_percpu_tryget_fail_nth(unsigned long n);
+
+unsigned long memremap_ledger_count(void);
+
+unsigned long memremap_ledger_print(void);
+
+void memremap_ledger_at_exit(bool on);
+
 #endif  /* _MEMREMAP_ABI_H */
