@@ -39,7 +39,7 @@ CHECK_EXTRA :=
 -include c-tests/callers/callers.mk
 -include c-tests/reference/reference.mk
 
-.PHONY: all header check check-header check-cargo check-c report clean install
+.PHONY: all header check check-header check-cargo check-c check-loom report clean install
 
 all: $(LIB)
 
@@ -51,7 +51,7 @@ $(LIB): $(RUST_SRC)
 header:
 	MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI) $(CARGO) build --release --lib --locked
 
-check: check-header check-cargo check-c $(CHECK_EXTRA)
+check: check-header check-cargo check-c check-loom $(CHECK_EXTRA)
 
 check-header:
 	@mkdir -p $(BUILD)
@@ -61,6 +61,11 @@ check-header:
 
 check-cargo:
 	$(CARGO) test --locked
+
+# Every interleaving of the counting core (src/counter.rs), with loom.
+check-loom:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+		$(CARGO) test --locked --release --test loom -- --test-threads=1 --nocapture
 
 $(BUILD)/api/%: c-tests/api/%.c $(C_HDRS) $(LIB)
 	@mkdir -p $(dir $@)

@@ -7,11 +7,17 @@
 
 // The C boundary must never unwind: every profile sets panic = "abort".
 // Test builds (debug assertions on) are the one exception cargo imposes.
-#[cfg(all(not(panic = "abort"), not(debug_assertions)))]
+#[cfg(all(not(panic = "abort"), not(debug_assertions), not(loom)))]
 compile_error!("memremap must be built with panic = \"abort\" (see Cargo.toml profiles)");
 
 pub mod warn;
 
+/// The atomics `counter` is written against (loom's, in tests/loom.rs).
+mod atomics {
+    pub use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+}
+
+pub mod counter;
 pub mod ffi;
 pub mod ledger;
 pub mod memmap;

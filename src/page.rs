@@ -2,6 +2,7 @@
 //! Pages and folios: compound heads, orders, reference counts, the free
 //! path back to the pgmap, and the page lock.
 
+use crate::counter::{self, DropRef};
 use crate::memmap::{self, PG_HEAD, PG_LOCKED, PG_WAITERS};
 use crate::types::Page;
 use std::sync::atomic::Ordering;
@@ -63,22 +64,12 @@ pub fn ref_inc_return(folio: &Page) -> i32 {
 /// `folio_get()`: a folio must be in use already; an idle one WARNs and is
 /// left idle (only the pgmap may bring a ZONE_DEVICE folio to life).
 pub fn get(folio: &Page) {
-    let mut v = folio.refcount.load(Ordering::Acquire);
-    loop {
-        if crate::warn_if!(
+    if let Err(v) = counter::get_ref(&folio.refcount) {
+        crate::warn_if!(
             "folio_get",
-            v <= 0,
+            true,
             "folio_get() of a folio at refcount {v}: only its pgmap may activate it"
-        ) {
-            return;
-        }
-        match folio
-            .refcount
-            .compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => return,
-            Err(now) => v = now,
-        }
+        );
     }
 }
 
@@ -88,25 +79,20 @@ pub fn put(folio: &Page) {
     if crate::warn_if!("folio_put", is_tail(folio), "folio_put() of a tail page") {
         return;
     }
-    let mut v = folio.refcount.load(Ordering::Acquire);
-    loop {
-        if crate::warn_if!(
-            "folio_put",
-            v <= 0,
-            "folio_put() of a folio at refcount {v}: nothing to drop"
-        ) {
-            return;
+    match counter::drop_ref(&folio.refcount) {
+        DropRef::Dropped => {}
+        DropRef::Last => {
+            if memmap::is_zone_device(folio) {
+                free_zone_device_page(folio);
+            }
         }
-        match folio
-            .refcount
-            .compare_exchange_weak(v, v - 1, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => break,
-            Err(now) => v = now,
+        DropRef::Idle(v) => {
+            crate::warn_if!(
+                "folio_put",
+                true,
+                "folio_put() of a folio at refcount {v}: nothing to drop"
+            );
         }
-    }
-    if v == 1 && memmap::is_zone_device(folio) {
-        free_zone_device_page(folio);
     }
 }
 

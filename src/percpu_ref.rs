@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! `struct percpu_ref`: per-CPU counters until `percpu_ref_kill()`, one
-//! atomic count afterwards, as in the kernel.
-//!
-//! Threads stand in for CPUs: each thread adds to one of [`NSLOTS`] padded
-//! counters, so gets and puts from different threads touch different cache
-//! lines. The kernel relies on RCU to switch modes; here each slot switches
-//! by itself: `kill` swaps a far-negative sentinel into every slot and moves
-//! what it held into the atomic count, and an operation that finds the
-//! sentinel in its slot undoes itself there and goes to the atomic count.
-//! A bias keeps the atomic count off zero while the slots are collected.
+//! atomic count afterwards, as in the kernel. The counting itself is
+//! [`crate::counter::PercpuCount`]; this module gives it the kernel's API,
+//! the release callback and WARNs, and publishes it in the C struct.
 
+use crate::counter::{PercpuCount, Put};
 use crate::types::PercpuRef;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Counters per ref.
 pub const NSLOTS: usize = 16;
@@ -23,23 +18,14 @@ pub const INIT_DEAD: u32 = 1 << 1;
 /// `PERCPU_REF_ALLOW_REINIT`.
 pub const ALLOW_REINIT: u32 = 1 << 2;
 
-const DEAD: i64 = i64::MIN / 2;
-const DEAD_BELOW: i64 = i64::MIN / 4;
-const BIAS: i64 = 1 << 60;
 const COOKIE: usize = 0x5045_5243_5055_5246;
 
 /// A release callback, as C gives it.
 pub type ReleaseFn = unsafe extern "C" fn(*mut PercpuRef);
 
-#[repr(align(128))]
-struct Slot(AtomicI64);
-
 /// What `ref->data` points at.
 pub struct RefData {
-    slots: [Slot; NSLOTS],
-    count: AtomicI64,
-    dying: AtomicBool,
-    released: AtomicBool,
+    counter: PercpuCount<NSLOTS>,
     release: Option<ReleaseFn>,
     ref_ptr: usize,
     /// The pgmap this ref belongs to, for the refs `memremap_pages()` makes.
@@ -96,17 +82,8 @@ pub fn init(
     if crate::slab::should_fail() {
         return Err(libc::ENOMEM);
     }
-    let atomic = flags & (INIT_ATOMIC | INIT_DEAD) != 0;
-    let dead = flags & INIT_DEAD != 0;
     let data = Box::new(RefData {
-        slots: std::array::from_fn(|_| Slot(AtomicI64::new(if atomic { DEAD } else { 0 }))),
-        count: AtomicI64::new(match (atomic, dead) {
-            (_, true) => 0,
-            (true, false) => 1,
-            (false, false) => BIAS + 1,
-        }),
-        dying: AtomicBool::new(dead),
-        released: AtomicBool::new(false),
+        counter: PercpuCount::new(flags & INIT_ATOMIC != 0, flags & INIT_DEAD != 0),
         release,
         ref_ptr: r as *const PercpuRef as usize,
         pgmap,
@@ -146,173 +123,96 @@ pub fn exit(r: &PercpuRef) {
 }
 
 impl RefData {
-    #[inline]
-    fn slot(&self) -> &AtomicI64 {
-        // my_slot() < NSLOTS by construction; `get` keeps this panic-free.
-        match self.slots.get(my_slot()) {
-            Some(s) => &s.0,
-            None => &self.slots[0].0,
-        }
-    }
-
-    /// Add `n` to this thread's slot; false if the slot is dead (and the
-    /// add was undone).
-    #[inline]
-    fn slot_add(&self, n: i64) -> bool {
-        let s = self.slot();
-        let prev = s.fetch_add(n, Ordering::AcqRel);
-        if prev <= DEAD_BELOW {
-            s.fetch_sub(n, Ordering::AcqRel);
-            return false;
-        }
-        true
-    }
-
     /// `percpu_ref_get_many()`.
     #[inline]
     pub fn get(&self, n: i64) {
-        if !self.slot_add(n) {
-            self.count.fetch_add(n, Ordering::AcqRel);
-        }
-    }
-
-    fn atomic_inc_not_zero(&self, n: i64) -> bool {
-        let mut v = self.count.load(Ordering::Acquire);
-        while v > 0 {
-            match self
-                .count
-                .compare_exchange_weak(v, v + n, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return true,
-                Err(now) => v = now,
-            }
-        }
-        false
+        self.counter.get(my_slot(), n)
     }
 
     /// `percpu_ref_tryget_many()`: succeeds on a dying ref that is not zero.
     #[inline]
     pub fn tryget(&self, n: i64) -> bool {
-        if tryget_injected() {
-            return false;
-        }
-        self.slot_add(n) || self.atomic_inc_not_zero(n)
+        !tryget_injected() && self.counter.tryget(my_slot(), n)
     }
 
     /// `percpu_ref_tryget_live()`: fails once the ref is dying.
     #[inline]
     pub fn tryget_live(&self) -> bool {
-        if self.dying.load(Ordering::Acquire) {
-            return false;
-        }
-        if self.slot_add(1) {
-            return true;
-        }
-        // Atomic mode that is not dying: only PERCPU_REF_INIT_ATOMIC refs.
-        !self.dying.load(Ordering::Acquire) && self.atomic_inc_not_zero(1)
+        self.counter.tryget_live(my_slot())
     }
 
     /// `percpu_ref_put_many()`: the release runs when the count reaches 0.
     #[inline]
     pub fn put(&self, n: i64) {
-        if self.slot_add(-n) {
-            return;
-        }
-        self.atomic_sub(n);
+        let done = self.counter.put(my_slot(), n);
+        self.after_put(done);
     }
 
-    fn atomic_sub(&self, n: i64) {
-        let now = self.count.fetch_sub(n, Ordering::AcqRel) - n;
-        if now == 0 {
-            self.run_release();
-        } else if now < 0 {
-            self.count.fetch_add(n, Ordering::AcqRel);
-            crate::warn_once_if!(
-                "percpu_ref_put_many",
-                true,
-                "percpu ref ({:#x}) <= 0 ({}) after put: the put is ignored",
-                self.ref_ptr,
-                now
-            );
-        }
-    }
-
-    fn run_release(&self) {
-        if self.released.swap(true, Ordering::AcqRel) {
-            crate::warn_if!(
-                "percpu_ref_put_many",
-                true,
-                "percpu ref ({:#x}) released twice",
-                self.ref_ptr
-            );
-            return;
-        }
-        if let Some(f) = self.release {
-            // SAFETY: `f` is the release callback given to percpu_ref_init()
-            // for this very ref, called once with that ref, as the kernel does.
-            unsafe { f(self.ref_ptr as *mut PercpuRef) }
-        }
-    }
-
-    /// `percpu_ref_kill()`: mark dying, fold the slots into the atomic count
-    /// and drop the initial reference. False (with a WARN) if already dying.
-    pub fn kill(&self) -> bool {
-        if crate::warn_once_if!(
-            "percpu_ref_kill_and_confirm",
-            self.dying.swap(true, Ordering::AcqRel),
-            "percpu_ref_kill() called more than once on ({:#x})!",
-            self.ref_ptr
-        ) {
-            return false;
-        }
-        let mut folded = 0i64;
-        let mut was_percpu = false;
-        for s in &self.slots {
-            let v = s.0.swap(DEAD, Ordering::AcqRel);
-            if v > DEAD_BELOW {
-                was_percpu = true;
-                folded += v;
+    fn after_put(&self, done: Put) {
+        match done {
+            Put::Alive => {}
+            Put::Released => {
+                if let Some(f) = self.release {
+                    // SAFETY: `f` is the release callback given to
+                    // percpu_ref_init() for this very ref, called once
+                    // with that ref, as the kernel does.
+                    unsafe { f(self.ref_ptr as *mut PercpuRef) }
+                }
+            }
+            Put::ReleasedAgain => {
+                crate::warn_if!(
+                    "percpu_ref_put_many",
+                    true,
+                    "percpu ref ({:#x}) reached zero again after its release",
+                    self.ref_ptr
+                );
+            }
+            Put::Underflow(now) => {
+                crate::warn_once_if!(
+                    "percpu_ref_put_many",
+                    true,
+                    "percpu ref ({:#x}) <= 0 ({now}) after put: the put is ignored",
+                    self.ref_ptr
+                );
             }
         }
-        if was_percpu {
-            // The bias came in at init; take it out with what the slots held.
-            self.count.fetch_add(folded, Ordering::AcqRel);
-            self.atomic_sub(BIAS);
+    }
+
+    /// `percpu_ref_kill()`: mark dying, switch to atomic mode and drop the
+    /// initial reference. False (with a WARN) if already dying.
+    pub fn kill(&self) -> bool {
+        match self.counter.kill() {
+            Some(done) => {
+                self.after_put(done);
+                true
+            }
+            None => {
+                crate::warn_once_if!(
+                    "percpu_ref_kill_and_confirm",
+                    true,
+                    "percpu_ref_kill() called more than once on ({:#x})!",
+                    self.ref_ptr
+                );
+                false
+            }
         }
-        self.atomic_sub(1);
-        true
     }
 
     /// `percpu_ref_is_dying()`.
     #[inline]
     pub fn is_dying(&self) -> bool {
-        self.dying.load(Ordering::Acquire)
+        self.counter.is_dying()
     }
 
-    /// `percpu_ref_is_zero()`: only an atomic-mode ref can be zero.
+    /// `percpu_ref_is_zero()`.
     pub fn is_zero(&self) -> bool {
-        self.slots
-            .iter()
-            .all(|s| s.0.load(Ordering::Acquire) <= DEAD_BELOW)
-            && self.count.load(Ordering::Acquire) == 0
+        self.counter.is_zero()
     }
 
     /// The count as a quiescent observer sees it: the initial reference
     /// included while the ref is alive.
     pub fn count(&self) -> i64 {
-        let mut sum = self.count.load(Ordering::Acquire);
-        let mut percpu = false;
-        for s in &self.slots {
-            let v = s.0.load(Ordering::Acquire);
-            if v > DEAD_BELOW {
-                percpu = true;
-                sum += v;
-            }
-        }
-        if percpu {
-            sum -= BIAS;
-        }
-        sum
+        self.counter.count()
     }
 }
 

@@ -6,6 +6,7 @@
 //! On valid input these agree with the seed's C. Where the C misbehaves
 //! (see docs and DESIGN §5) they WARN and return NULL or -1 instead.
 
+use crate::counter::{self, Activate};
 use crate::memmap;
 use crate::page;
 use crate::percpu_ref::RefData;
@@ -59,40 +60,19 @@ pub fn offset_to_pfn(pgmap: PgmapPtr, offset: u64) -> u64 {
     st.index.offset_to_pfn(offset).unwrap_or(u64::MAX)
 }
 
-/// Raise a folio's count; the 0 -> 1 step first pins the pgmap, so a folio
-/// is never in use without its pin, whatever races with it.
+/// Raise a folio's count; from idle, pin the pgmap first (see
+/// [`counter::activate`]).
 #[inline]
 fn activate(func: &'static str, d: &RefData, folio: &Page) -> bool {
-    let mut v = folio.refcount.load(Ordering::Acquire);
-    loop {
-        if v > 0 {
-            match folio.refcount.compare_exchange_weak(
-                v,
-                v + 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return true,
-                Err(now) => v = now,
-            }
-            continue;
+    match counter::activate(&folio.refcount, || d.tryget(1), || d.put(1)) {
+        Activate::Done => true,
+        Activate::Negative(v) => {
+            crate::warn_if!(func, true, "folio refcount is negative ({v})");
+            false
         }
-        if crate::warn_if!(func, v < 0, "folio refcount is negative ({v})") {
-            return false;
-        }
-        if crate::warn_once_if!(func, !d.tryget(1), "percpu_ref_tryget(&pgmap->ref) failed") {
-            return false;
-        }
-        match folio
-            .refcount
-            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => return true,
-            Err(now) => {
-                // Somebody else activated it first: give our pin back.
-                d.put(1);
-                v = now;
-            }
+        Activate::NoPin => {
+            crate::warn_once_if!(func, true, "percpu_ref_tryget(&pgmap->ref) failed");
+            false
         }
     }
 }

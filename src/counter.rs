@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The counting at the heart of the library, kept free of everything else
+//! so that the same source is model-checked with loom (tests/loom.rs):
+//!
+//! - [`PercpuCount`]: `percpu_ref`'s counters. Threads stand in for CPUs:
+//!   each adds to its own padded slot, so gets and puts on different
+//!   threads touch different cache lines. The kernel switches to atomic
+//!   mode under RCU; here each slot switches by itself: `kill` swaps a
+//!   far-negative sentinel into every slot and moves what the slot held
+//!   into the atomic count, and an operation that finds the sentinel in its
+//!   slot undoes itself there and goes to the atomic count instead. A bias
+//!   keeps the atomic count off zero while the slots are collected.
+//! - [`activate`] / [`drop_ref`]: a folio's refcount, whose 0 -> 1 step
+//!   takes a pgmap pin first, so no folio is ever in use without its pin.
+//!
+//! It reports; it never prints. Callers turn the results into WARNs.
+
+use super::atomics::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+
+/// What a dead slot holds (and stays near).
+const DEAD: i64 = i64::MIN / 2;
+/// Any slot value at or below this is dead.
+const DEAD_BELOW: i64 = i64::MIN / 4;
+/// Added to the atomic count while slots are live.
+const BIAS: i64 = 1 << 60;
+
+#[repr(align(128))]
+struct Slot(AtomicI64);
+
+/// What a put did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Put {
+    /// The count is still above zero (or the ref is in per-CPU mode).
+    Alive,
+    /// The count reached zero: run the release, once.
+    Released,
+    /// The count reached zero again after the release already ran.
+    ReleasedAgain,
+    /// The put would take the count below zero (shown): it was undone.
+    Underflow(i64),
+}
+
+/// The counters of one `percpu_ref`.
+pub struct PercpuCount<const N: usize> {
+    slots: [Slot; N],
+    count: AtomicI64,
+    dying: AtomicBool,
+    released: AtomicBool,
+}
+
+impl<const N: usize> PercpuCount<N> {
+    /// A ref holding its initial reference: per-CPU, or atomic (for
+    /// `PERCPU_REF_INIT_ATOMIC`); `dead` starts it killed at zero.
+    pub fn new(atomic: bool, dead: bool) -> Self {
+        let atomic = atomic || dead;
+        PercpuCount {
+            slots: std::array::from_fn(|_| Slot(AtomicI64::new(if atomic { DEAD } else { 0 }))),
+            count: AtomicI64::new(match (atomic, dead) {
+                (_, true) => 0,
+                (true, false) => 1,
+                (false, false) => BIAS + 1,
+            }),
+            dying: AtomicBool::new(dead),
+            released: AtomicBool::new(false),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, slot: usize) -> &AtomicI64 {
+        &self.slots[slot % N].0
+    }
+
+    /// Add `n` to a slot; false if it is dead (and the add was undone).
+    #[inline]
+    fn slot_add(&self, slot: usize, n: i64) -> bool {
+        let s = self.slot(slot);
+        let prev = s.fetch_add(n, Ordering::AcqRel);
+        if prev <= DEAD_BELOW {
+            s.fetch_sub(n, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// `percpu_ref_get_many()`.
+    #[inline]
+    pub fn get(&self, slot: usize, n: i64) {
+        if !self.slot_add(slot, n) {
+            self.count.fetch_add(n, Ordering::AcqRel);
+        }
+    }
+
+    fn atomic_inc_not_zero(&self, n: i64) -> bool {
+        let mut v = self.count.load(Ordering::Acquire);
+        while v > 0 {
+            match self
+                .count
+                .compare_exchange_weak(v, v + n, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(now) => v = now,
+            }
+        }
+        false
+    }
+
+    /// `percpu_ref_tryget_many()`: succeeds on a dying ref not yet at zero.
+    #[inline]
+    pub fn tryget(&self, slot: usize, n: i64) -> bool {
+        self.slot_add(slot, n) || self.atomic_inc_not_zero(n)
+    }
+
+    /// `percpu_ref_tryget_live()`: fails once the ref is dying.
+    #[inline]
+    pub fn tryget_live(&self, slot: usize) -> bool {
+        if self.dying.load(Ordering::Acquire) {
+            return false;
+        }
+        if self.slot_add(slot, 1) {
+            return true;
+        }
+        // Atomic mode that is not dying: a PERCPU_REF_INIT_ATOMIC ref.
+        !self.dying.load(Ordering::Acquire) && self.atomic_inc_not_zero(1)
+    }
+
+    /// `percpu_ref_put_many()`.
+    #[inline]
+    pub fn put(&self, slot: usize, n: i64) -> Put {
+        if self.slot_add(slot, -n) {
+            return Put::Alive;
+        }
+        self.atomic_sub(n)
+    }
+
+    fn atomic_sub(&self, n: i64) -> Put {
+        let now = self.count.fetch_sub(n, Ordering::AcqRel) - n;
+        if now > 0 {
+            return Put::Alive;
+        }
+        if now < 0 {
+            self.count.fetch_add(n, Ordering::AcqRel);
+            return Put::Underflow(now);
+        }
+        if self.released.swap(true, Ordering::AcqRel) {
+            Put::ReleasedAgain
+        } else {
+            Put::Released
+        }
+    }
+
+    /// `percpu_ref_kill()`: mark dying, fold the slots into the atomic
+    /// count and drop the initial reference. None if it was dying already.
+    pub fn kill(&self) -> Option<Put> {
+        if self.dying.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let mut folded = 0i64;
+        let mut was_percpu = false;
+        for s in &self.slots {
+            let v = s.0.swap(DEAD, Ordering::AcqRel);
+            if v > DEAD_BELOW {
+                was_percpu = true;
+                folded += v;
+            }
+        }
+        if was_percpu {
+            // The bias came in at creation; it goes with what slots held.
+            self.count.fetch_add(folded - BIAS, Ordering::AcqRel);
+        }
+        Some(self.atomic_sub(1))
+    }
+
+    /// `percpu_ref_is_dying()`.
+    #[inline]
+    pub fn is_dying(&self) -> bool {
+        self.dying.load(Ordering::Acquire)
+    }
+
+    /// `percpu_ref_is_zero()`: only an atomic-mode ref can be zero.
+    pub fn is_zero(&self) -> bool {
+        self.slots
+            .iter()
+            .all(|s| s.0.load(Ordering::Acquire) <= DEAD_BELOW)
+            && self.count.load(Ordering::Acquire) == 0
+    }
+
+    /// The count as a quiescent observer sees it, the initial reference
+    /// included while the ref is alive.
+    pub fn count(&self) -> i64 {
+        let mut sum = self.count.load(Ordering::Acquire);
+        let mut percpu = false;
+        for s in &self.slots {
+            let v = s.0.load(Ordering::Acquire);
+            if v > DEAD_BELOW {
+                percpu = true;
+                sum += v;
+            }
+        }
+        if percpu {
+            sum -= BIAS;
+        }
+        sum
+    }
+}
+
+/// What [`activate`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activate {
+    /// The folio gained a reference (and, from idle, a pin).
+    Done,
+    /// The refcount was negative (shown): nothing changed.
+    Negative(i32),
+    /// The folio was idle and no pin could be had: nothing changed.
+    NoPin,
+}
+
+/// Raise a folio's refcount. From 0 the pin comes first (`tryget`), then
+/// the 0 -> 1 step; if another thread won that step, the pin goes back
+/// (`unpin`) and the folio is taken as in use.
+#[inline]
+pub fn activate(
+    refcount: &AtomicI32,
+    mut tryget: impl FnMut() -> bool,
+    mut unpin: impl FnMut(),
+) -> Activate {
+    let mut v = refcount.load(Ordering::Acquire);
+    loop {
+        if v > 0 {
+            match refcount.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Activate::Done,
+                Err(now) => v = now,
+            }
+            continue;
+        }
+        if v < 0 {
+            return Activate::Negative(v);
+        }
+        if !tryget() {
+            return Activate::NoPin;
+        }
+        match refcount.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Activate::Done,
+            Err(now) => {
+                unpin();
+                v = now;
+            }
+        }
+    }
+}
+
+/// What [`drop_ref`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropRef {
+    /// Still in use.
+    Dropped,
+    /// That was the last reference: free the folio and drop its pin.
+    Last,
+    /// The folio was idle already (its count shown): nothing changed.
+    Idle(i32),
+}
+
+/// Drop one reference on a folio.
+#[inline]
+pub fn drop_ref(refcount: &AtomicI32) -> DropRef {
+    let mut v = refcount.load(Ordering::Acquire);
+    loop {
+        if v <= 0 {
+            return DropRef::Idle(v);
+        }
+        match refcount.compare_exchange_weak(v, v - 1, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) if v == 1 => return DropRef::Last,
+            Ok(_) => return DropRef::Dropped,
+            Err(now) => v = now,
+        }
+    }
+}
+
+/// Take a reference on a folio already in use; Err(count) if it is idle.
+#[inline]
+pub fn get_ref(refcount: &AtomicI32) -> Result<(), i32> {
+    let mut v = refcount.load(Ordering::Acquire);
+    loop {
+        if v <= 0 {
+            return Err(v);
+        }
+        match refcount.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Ok(()),
+            Err(now) => v = now,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Model check of the library's counting (src/counter.rs) with loom: every
+//! interleaving of kill / tryget / put on a percpu_ref, and of the folio
+//! 0 <-> 1 transitions against their pgmap pin. The same source file is
+//! compiled here against loom's atomics.
+//!
+//! Run: RUSTFLAGS="--cfg loom" cargo test --test loom --release
+#![cfg(loom)]
+
+mod atomics {
+    pub use loom::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+}
+
+#[allow(dead_code)]
+#[path = "../src/counter.rs"]
+mod counter;
+
+use counter::{activate, drop_ref, Activate, DropRef, PercpuCount, Put};
+use loom::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+/// Interleavings explored, over all models (printed at the end of each).
+static EXPLORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    let before = EXPLORED.load(std::sync::atomic::Ordering::Relaxed);
+    loom::model(move || {
+        EXPLORED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    let n = EXPLORED.load(std::sync::atomic::Ordering::Relaxed) - before;
+    println!("loom: {name}: {n} interleavings explored");
+}
+
+/// Count releases the way a percpu_ref's user sees them.
+fn put(c: &PercpuCount<2>, slot: usize, released: &AtomicUsize) {
+    match c.put(slot, 1) {
+        Put::Alive => {}
+        Put::Released => {
+            released.fetch_add(1, Ordering::SeqCst);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn kill_races_tryget_and_put_release_runs_once_after_the_last_put() {
+    model("kill vs tryget/put", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        let released = Arc::new(AtomicUsize::new(0));
+        let t = {
+            let (c, released) = (c.clone(), released.clone());
+            thread::spawn(move || {
+                if c.tryget(1, 1) {
+                    // While we hold it, the release cannot have run.
+                    assert_eq!(released.load(Ordering::SeqCst), 0);
+                    put(&c, 1, &released);
+                }
+            })
+        };
+        match c.kill() {
+            Some(Put::Released) => {
+                released.fetch_add(1, Ordering::SeqCst);
+            }
+            Some(Put::Alive) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        t.join().unwrap();
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+        assert!(c.is_zero());
+        assert!(!c.tryget(0, 1));
+    });
+}
+
+#[test]
+fn tryget_live_loses_to_kill_or_holds_the_release() {
+    model("kill vs tryget_live", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        let released = Arc::new(AtomicUsize::new(0));
+        let t = {
+            let (c, released) = (c.clone(), released.clone());
+            thread::spawn(move || {
+                if c.tryget_live(1) {
+                    assert_eq!(released.load(Ordering::SeqCst), 0);
+                    put(&c, 1, &released);
+                }
+            })
+        };
+        if let Some(Put::Released) = c.kill() {
+            released.fetch_add(1, Ordering::SeqCst);
+        }
+        assert!(!c.tryget_live(0));
+        t.join().unwrap();
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn gets_and_puts_on_other_slots_survive_the_switch() {
+    model("get/put across slots vs kill", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        let released = Arc::new(AtomicUsize::new(0));
+        // A reference taken on slot 0 and dropped on slot 1, racing kill.
+        c.get(0, 1);
+        let t = {
+            let (c, released) = (c.clone(), released.clone());
+            thread::spawn(move || put(&c, 1, &released))
+        };
+        if let Some(Put::Released) = c.kill() {
+            released.fetch_add(1, Ordering::SeqCst);
+        }
+        t.join().unwrap();
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+        assert_eq!(c.count(), 0);
+    });
+}
+
+/// A folio and its pgmap: the pin count must equal "folio in use".
+fn request(c: &PercpuCount<2>, rc: &AtomicI32, slot: usize) -> bool {
+    matches!(
+        activate(
+            rc,
+            || c.tryget(slot, 1),
+            || {
+                assert_eq!(c.put(slot, 1), Put::Alive);
+            }
+        ),
+        Activate::Done
+    )
+}
+
+fn release(c: &PercpuCount<2>, rc: &AtomicI32, slot: usize) {
+    match drop_ref(rc) {
+        DropRef::Dropped => {}
+        DropRef::Last => assert_eq!(c.put(slot, 1), Put::Alive),
+        DropRef::Idle(v) => panic!("put of an idle folio ({v})"),
+    }
+}
+
+#[test]
+fn two_first_requests_pin_once() {
+    model("0->1 vs 0->1", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        let rc = Arc::new(AtomicI32::new(0));
+        let t = {
+            let (c, rc) = (c.clone(), rc.clone());
+            thread::spawn(move || assert!(request(&c, &rc, 1)))
+        };
+        assert!(request(&c, &rc, 0));
+        t.join().unwrap();
+        assert_eq!(rc.load(Ordering::SeqCst), 2);
+        // The initial reference plus exactly one pin.
+        assert_eq!(c.count(), 2);
+    });
+}
+
+#[test]
+fn last_put_races_a_new_request() {
+    model("1->0 vs 0->1", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        let rc = Arc::new(AtomicI32::new(0));
+        assert!(request(&c, &rc, 0));
+        let t = {
+            let (c, rc) = (c.clone(), rc.clone());
+            thread::spawn(move || release(&c, &rc, 1))
+        };
+        assert!(request(&c, &rc, 0));
+        t.join().unwrap();
+        assert_eq!(rc.load(Ordering::SeqCst), 1);
+        assert_eq!(c.count(), 2, "one pin for the one folio in use");
+        release(&c, &rc, 0);
+        assert_eq!(c.count(), 1);
+    });
+}
+
+#[test]
+fn request_races_kill_pin_follows_the_folio() {
+    model("0->1 vs kill", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        let rc = Arc::new(AtomicI32::new(0));
+        let released = Arc::new(AtomicUsize::new(0));
+        let t = {
+            let (c, rc, released) = (c.clone(), rc.clone(), released.clone());
+            thread::spawn(move || {
+                if request(&c, &rc, 1) {
+                    match drop_ref(&rc) {
+                        DropRef::Last => put(&c, 1, &released),
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+            })
+        };
+        if let Some(Put::Released) = c.kill() {
+            released.fetch_add(1, Ordering::SeqCst);
+        }
+        t.join().unwrap();
+        assert_eq!(rc.load(Ordering::SeqCst), 0);
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+        assert!(c.is_zero());
+    });
+}
