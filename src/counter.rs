@@ -217,7 +217,7 @@ pub enum Activate {
 /// Raise a folio's refcount. From 0 the pin comes first (`tryget`), then
 /// the 0 -> 1 step; if another thread won that step, the pin goes back
 /// (`unpin`) and the folio is taken as in use.
-#[inline]
+#[inline(always)]
 pub fn activate(
     refcount: &AtomicI32,
     mut tryget: impl FnMut() -> bool,
@@ -260,7 +260,7 @@ pub enum DropRef {
 }
 
 /// Drop one reference on a folio.
-#[inline]
+#[inline(always)]
 pub fn drop_ref(refcount: &AtomicI32) -> DropRef {
     let mut v = refcount.load(Ordering::Acquire);
     loop {

@@ -124,13 +124,28 @@ fn leaf_slot(chunk: u64, create: bool) -> Option<&'static AtomicUsize> {
     leaf.get(l)
 }
 
-/// The page of `pfn` if its chunk exists; never creates anything.
-#[inline]
+/// The page of `pfn` if its chunk exists; never creates anything. Three
+/// dependent loads: this is the hot path of every request.
+#[inline(always)]
 pub fn lookup(pfn: u64) -> Option<&'static Page> {
     if pfn >> MAX_PFN_BITS != 0 {
         return None;
     }
-    let base = leaf_slot(pfn >> CHUNK_SHIFT, false)?.load(Ordering::Acquire);
+    let chunk = (pfn >> CHUNK_SHIFT) as usize;
+    let mid = ROOT[(chunk >> (2 * LEVEL_BITS)) & (TOP - 1)].load(Ordering::Acquire);
+    if mid == 0 {
+        return None;
+    }
+    // SAFETY: interior nodes are published once from Box::into_raw and
+    // never freed, so a non-zero slot is a valid 'static node.
+    let mid = unsafe { &*(mid as *const Node) };
+    let leaf = mid[(chunk >> LEVEL_BITS) & (LEVEL - 1)].load(Ordering::Acquire);
+    if leaf == 0 {
+        return None;
+    }
+    // SAFETY: as above.
+    let leaf = unsafe { &*(leaf as *const Node) };
+    let base = leaf[chunk & (LEVEL - 1)].load(Ordering::Acquire);
     if base == 0 {
         return None;
     }
@@ -142,11 +157,17 @@ pub fn lookup(pfn: u64) -> Option<&'static Page> {
 
 /// The page of `pfn`, creating its chunk if a pgmap maps `pfn`; None if
 /// no pgmap does.
-#[inline]
+#[inline(always)]
 pub fn page_of(pfn: u64) -> Option<&'static Page> {
-    if let Some(p) = lookup(pfn) {
-        return Some(p);
+    match lookup(pfn) {
+        Some(p) => Some(p),
+        None => create(pfn),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn create(pfn: u64) -> Option<&'static Page> {
     pgmap::with_span(pfn, |span, st| ensure_chunk(span, st, pfn >> CHUNK_SHIFT)).flatten()?;
     lookup(pfn)
 }

@@ -6,47 +6,64 @@
 //! array order for offset -> pfn, and the ranges sorted by address for
 //! pfn -> offset. Everything is in pfns, so nothing wraps at 2^52.
 
-/// One range of the index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Piece {
-    /// First offset of the range (sum of the lengths before it).
-    offset: u64,
-    /// First and last pfn.
-    start: u64,
-    end: u64,
-}
-
-/// The translation index of one pgmap.
+/// The translation index of one pgmap: dense key arrays, so that a
+/// binary search over thousands of ranges stays in cache.
 #[derive(Debug, Default)]
 pub struct RangeIndex {
-    /// Array order; `offset` is increasing.
-    by_offset: Vec<Piece>,
-    /// Address order; ranges do not overlap.
-    by_addr: Vec<Piece>,
+    /// Array order: first offset of each range (increasing), and its pfn.
+    off_key: Vec<u64>,
+    off_pfn: Vec<u64>,
+    /// Address order: first and last pfn of each range, and its offset.
+    addr_key: Vec<u64>,
+    addr_end: Vec<u64>,
+    addr_off: Vec<u64>,
+    /// Range 0, for the common one-range pgmap.
+    single: bool,
+    first_pfn: u64,
+    first_end: u64,
     total: u64,
+}
+
+/// How many keys are `<= x`, branch-free.
+#[inline(always)]
+fn count_le(keys: &[u64], x: u64) -> usize {
+    let mut base = 0usize;
+    let mut len = keys.len();
+    if len == 0 {
+        return 0;
+    }
+    while len > 1 {
+        let half = len / 2;
+        if keys.get(base + half).is_some_and(|&k| k <= x) {
+            base += half;
+        }
+        len -= half;
+    }
+    base + usize::from(keys.get(base).is_some_and(|&k| k <= x))
 }
 
 impl RangeIndex {
     /// Build from `(first pfn, last pfn)` pairs in array order; every pair
     /// must have `first <= last`, and pairs must not overlap.
     pub fn new(ranges: &[(u64, u64)]) -> Self {
-        let mut by_offset = Vec::with_capacity(ranges.len());
-        let mut total = 0u64;
+        let mut idx = RangeIndex::default();
+        let mut order: Vec<(u64, u64, u64)> = Vec::with_capacity(ranges.len());
         for &(start, end) in ranges {
-            by_offset.push(Piece {
-                offset: total,
-                start,
-                end,
-            });
-            total = total.saturating_add(end - start + 1);
+            idx.off_key.push(idx.total);
+            idx.off_pfn.push(start);
+            order.push((start, end, idx.total));
+            idx.total = idx.total.saturating_add(end - start + 1);
         }
-        let mut by_addr = by_offset.clone();
-        by_addr.sort_unstable_by_key(|p| p.start);
-        RangeIndex {
-            by_offset,
-            by_addr,
-            total,
+        order.sort_unstable();
+        for (start, end, off) in order {
+            idx.addr_key.push(start);
+            idx.addr_end.push(end);
+            idx.addr_off.push(off);
         }
+        idx.single = ranges.len() == 1;
+        idx.first_pfn = ranges.first().map_or(0, |r| r.0);
+        idx.first_end = ranges.first().map_or(0, |r| r.1);
+        idx
     }
 
     /// Pages in the offset space.
@@ -55,25 +72,31 @@ impl RangeIndex {
     }
 
     /// `pgmap_offset_to_pfn()`: None past the end.
-    #[inline]
+    #[inline(always)]
     pub fn offset_to_pfn(&self, offset: u64) -> Option<u64> {
         if offset >= self.total {
             return None;
         }
-        let i = self.by_offset.partition_point(|p| p.offset <= offset);
-        let p = self.by_offset.get(i.checked_sub(1)?)?;
-        Some(p.start + (offset - p.offset))
+        if self.single {
+            return Some(self.first_pfn + offset);
+        }
+        let i = count_le(&self.off_key, offset).checked_sub(1)?;
+        Some(self.off_pfn.get(i)? + (offset - self.off_key.get(i)?))
     }
 
     /// `pfn_to_pgmap_offset()`: None for a pfn in no range.
-    #[inline]
+    #[inline(always)]
     pub fn pfn_to_offset(&self, pfn: u64) -> Option<u64> {
-        let i = self.by_addr.partition_point(|p| p.start <= pfn);
-        let p = self.by_addr.get(i.checked_sub(1)?)?;
-        if pfn > p.end {
+        if self.single {
+            let inside = pfn >= self.first_pfn && pfn <= self.first_end;
+            return inside.then(|| pfn - self.first_pfn);
+        }
+        let i = count_le(&self.addr_key, pfn).checked_sub(1)?;
+        let start = *self.addr_key.get(i)?;
+        if pfn > *self.addr_end.get(i)? {
             return None;
         }
-        Some(p.offset + (pfn - p.start))
+        Some(self.addr_off.get(i)? + (pfn - start))
     }
 }
 

@@ -18,7 +18,15 @@ pub const INIT_DEAD: u32 = 1 << 1;
 /// `PERCPU_REF_ALLOW_REINIT`.
 pub const ALLOW_REINIT: u32 = 1 << 2;
 
+/// `percpu_count_ptr` holds `data ^ &ref ^ COOKIE`: garbage, a ref never
+/// initialised, an exited one, or a byte copy of a live one at another
+/// address all fail to match.
 const COOKIE: usize = 0x5045_5243_5055_5246;
+
+#[inline(always)]
+fn check_word(r: &PercpuRef, data: usize) -> usize {
+    data ^ (r as *const PercpuRef as usize) ^ COOKIE
+}
 
 /// A release callback, as C gives it.
 pub type ReleaseFn = unsafe extern "C" fn(*mut PercpuRef);
@@ -90,7 +98,8 @@ pub fn init(
     });
     let addr = Box::into_raw(data) as usize;
     r.data.store(addr, Ordering::Release);
-    r.percpu_count_ptr.store(addr ^ COOKIE, Ordering::Release);
+    r.percpu_count_ptr
+        .store(check_word(r, addr), Ordering::Release);
     Ok(())
 }
 
@@ -98,10 +107,12 @@ pub fn init(
 ///
 /// The reference is valid until `exit(r)`; callers must not race `exit`,
 /// which is the kernel's rule too.
-#[inline]
+#[inline(always)]
 pub fn data(r: &PercpuRef) -> Option<&'static RefData> {
     let addr = r.data.load(Ordering::Acquire);
-    if addr == 0 || r.percpu_count_ptr.load(Ordering::Acquire) != addr ^ COOKIE {
+    // A zero `data` cannot pass: its check word would be `&ref ^ COOKIE`
+    // with `&ref == COOKIE`, which is not a canonical x86-64 address.
+    if r.percpu_count_ptr.load(Ordering::Acquire) != check_word(r, addr) || addr == 0 {
         return None;
     }
     // SAFETY: `addr` was published by `init` from Box::into_raw together with

@@ -77,6 +77,7 @@ impl PgmapPtr {
     }
 
     /// `&pgmap->ref`.
+    #[inline(always)]
     fn ref_(self) -> Option<&'static PercpuRef> {
         // SAFETY: per `new`, a non-null pointer is a live struct; `ref` is
         // two atomic words, valid to read whatever they hold.
@@ -145,15 +146,12 @@ impl std::fmt::Pointer for PgmapPtr {
 
 /// A pgmap reads as live from `memremap_pages()` until `memunmap_pages()`
 /// succeeds. Callers must not race `memunmap_pages()` on the same pgmap
-/// (the kernel's rule: the caller keeps it live).
-#[inline]
+/// (the kernel's rule: the caller keeps it live). The ref's check word
+/// ties it to its own address, so a byte copy of a mapped pgmap is not one.
+#[inline(always)]
 pub fn state(pgmap: PgmapPtr) -> Option<(&'static RefData, &'static PgmapState)> {
     let d = percpu_ref::data(pgmap.ref_()?)?;
-    let st = d.pgmap.as_ref()?;
-    if st.pgmap != pgmap.addr() {
-        return None;
-    }
-    Some((d, st))
+    Some((d, d.pgmap.as_ref()?))
 }
 
 /// Run `f` on the span holding `pfn` and its pgmap's state, with the

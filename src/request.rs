@@ -14,6 +14,7 @@ use crate::pgmap::{self, PgmapPtr, PgmapState};
 use crate::types::Page;
 use std::sync::atomic::Ordering;
 
+#[inline(always)]
 fn live(func: &'static str, pgmap: PgmapPtr) -> Option<(&'static RefData, &'static PgmapState)> {
     let found = pgmap::state(pgmap);
     if crate::warn_if!(
@@ -28,6 +29,7 @@ fn live(func: &'static str, pgmap: PgmapPtr) -> Option<(&'static RefData, &'stat
 
 /// `pfn_to_pgmap_offset()`: -1 for a pfn outside the pgmap, and (with a
 /// WARN) for a pgmap that is not mapped or is dying.
+#[inline]
 pub fn pfn_to_offset(pgmap: PgmapPtr, pfn: u64) -> u64 {
     let Some((d, st)) = live("pfn_to_pgmap_offset", pgmap) else {
         return u64::MAX;
@@ -45,6 +47,7 @@ pub fn pfn_to_offset(pgmap: PgmapPtr, pfn: u64) -> u64 {
 
 /// `pgmap_offset_to_pfn()`: -1 past the end, and (with a WARN) for a pgmap
 /// that is not mapped or is dying.
+#[inline]
 pub fn offset_to_pfn(pgmap: PgmapPtr, offset: u64) -> u64 {
     let Some((d, st)) = live("pgmap_offset_to_pfn", pgmap) else {
         return u64::MAX;
@@ -62,7 +65,7 @@ pub fn offset_to_pfn(pgmap: PgmapPtr, offset: u64) -> u64 {
 
 /// Raise a folio's count; from idle, pin the pgmap first (see
 /// [`counter::activate`]).
-#[inline]
+#[inline(always)]
 fn activate(func: &'static str, d: &RefData, folio: &Page) -> bool {
     match counter::activate(&folio.refcount, || d.tryget(1), || d.put(1)) {
         Activate::Done => true,

@@ -88,13 +88,22 @@ pub fn report(file: &str, line: u32, function: &str, message: fmt::Arguments<'_>
     *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
 }
 
+/// Run `f`, out of line: keeps the reporting off the hot paths.
+#[cold]
+#[inline(never)]
+pub fn cold(f: impl FnOnce()) {
+    f()
+}
+
 /// `WARN(cond, fmt, ...)`: report when `cond` holds; evaluates to `cond`.
 #[macro_export]
 macro_rules! warn_if {
     ($func:expr, $cond:expr, $($fmt:tt)+) => {{
         let c: bool = $cond;
         if c {
-            $crate::warn::report(file!(), line!(), $func, format_args!($($fmt)+));
+            $crate::warn::cold(move || {
+                $crate::warn::report(file!(), line!(), $func, format_args!($($fmt)+))
+            });
         }
         c
     }};
@@ -107,8 +116,12 @@ macro_rules! warn_once_if {
     ($func:expr, $cond:expr, $($fmt:tt)+) => {{
         static SITE: ::std::sync::atomic::AtomicU64 = ::std::sync::atomic::AtomicU64::new(0);
         let c: bool = $cond;
-        if c && $crate::warn::once_claim(&SITE) {
-            $crate::warn::report(file!(), line!(), $func, format_args!($($fmt)+));
+        if c {
+            $crate::warn::cold(move || {
+                if $crate::warn::once_claim(&SITE) {
+                    $crate::warn::report(file!(), line!(), $func, format_args!($($fmt)+));
+                }
+            });
         }
         c
     }};

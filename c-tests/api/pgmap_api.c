@@ -211,7 +211,7 @@ KTAP_CASE(memremap_pages_validates_like_linux)
 		if (t->owner)
 			pgmap.owner = &owner_cookie;
 		err = map_err(&pgmap);
-		if (err != t->err || memremap_warn_count() - w != t->warns)
+		if (err != t->err || memremap_warn_count() - w != (unsigned long)t->warns)
 			KTAP_FAIL("%s: error %ld (want %ld), %lu WARNs (want %d)",
 				  t->what, err, t->err,
 				  memremap_warn_count() - w, t->warns);
