@@ -39,7 +39,7 @@ CHECK_EXTRA :=
 -include c-tests/callers/callers.mk
 -include c-tests/reference/reference.mk
 
-.PHONY: all header check check-header check-cargo check-c check-loom report clean install
+.PHONY: all header check check-header check-headers check-cargo check-c check-loom report clean install
 
 all: $(LIB)
 
@@ -51,13 +51,17 @@ $(LIB): $(RUST_SRC)
 header:
 	MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI) $(CARGO) build --release --lib --locked
 
-check: check-header check-cargo check-c check-loom $(CHECK_EXTRA)
+check: check-header check-headers check-cargo check-c check-loom $(CHECK_EXTRA)
 
 check-header:
 	@mkdir -p $(BUILD)
 	MEMREMAP_ABI_HEADER=$(CURDIR)/$(BUILD)/abi.h $(CARGO) build --release --lib --locked
 	@diff -u $(ABI) $(BUILD)/abi.h || { \
 		echo "$(ABI) is stale: run 'make header' and commit it" >&2; exit 1; }
+
+# Every header compiles alone, first, warnings as errors.
+check-headers:
+	@sh c-tests/check-headers.sh $(CC)
 
 check-cargo:
 	$(CARGO) test --locked

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* libmemremap's test-control API: counters, fault injection, probes. */
+#ifndef _MEMREMAP_TEST_H
+#define _MEMREMAP_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dev_pagemap;
+struct page;
+struct percpu_ref;
+
+/* One WARN as the library recorded it; strings NUL-terminated, cut short. */
+struct memremap_warn_record {
+	char file[128];
+	char function[64];
+	char message[512];
+	int line;
+};
+
+_Static_assert(offsetof(struct memremap_warn_record, function) == 128,
+	       "memremap_warn_record.function at 128");
+_Static_assert(offsetof(struct memremap_warn_record, message) == 192,
+	       "memremap_warn_record.message at 192");
+_Static_assert(offsetof(struct memremap_warn_record, line) == 704,
+	       "memremap_warn_record.line at 704");
+_Static_assert(sizeof(struct memremap_warn_record) == 708,
+	       "struct memremap_warn_record is 708 bytes");
+
+/* WARNs reported since the process started, quiet ones included. */
+unsigned long memremap_warn_count(void);
+
+/* Copy the last WARN into *@out: false (nothing copied) if none yet. */
+bool memremap_warn_last(struct memremap_warn_record *out);
+
+/* Re-arm every WARN_ON_ONCE()/WARN_ONCE() site, in C and in the library. */
+void memremap_warn_rearm(void);
+
+/* Stop (true) or resume printing WARNs; they are still counted and kept. */
+void memremap_warn_quiet(bool quiet);
+
+/* kmalloc() allocations not yet kfree()d. */
+unsigned long memremap_kmalloc_live(void);
+
+/* Make the @n-th allocation from now return NULL (1: the next); 0 disarms. */
+void memremap_kmalloc_fail_nth(unsigned long n);
+
+/* Fail every @n-th allocation from now on; 0 disarms. */
+void memremap_kmalloc_fail_every(unsigned long n);
+
+/*
+ * Fail each allocation with probability @permille / 1000, drawn from a
+ * generator seeded with @seed so that a run can be replayed; 0 disarms.
+ */
+void memremap_kmalloc_fail_random(unsigned long seed, unsigned long permille);
+
+/* Allocations failed on purpose so far. */
+unsigned long memremap_kmalloc_injected(void);
+
+/* Make the @n-th percpu_ref_tryget() from now fail (1: the next); 0 disarms. */
+void memremap_percpu_tryget_fail_nth(unsigned long n);
+
+/* Disarm every injected failure, of allocations and of trygets. */
+void memremap_fail_none(void);
+
+/*
+ * Bound every wait (memunmap_pages(), lock_page(), wait_for_completion())
+ * to @ms milliseconds; the default is 10000.
+ */
+void memremap_set_wait_bound_ms(unsigned long ms);
+
+/*
+ * References on @pgmap->ref held by active folios and get_dev_pagemap()
+ * callers (the initial reference not counted); -1 if @pgmap is not mapped.
+ */
+long memremap_pgmap_pins(struct dev_pagemap *pgmap);
+
+/* Pages of @pgmap with a non-zero refcount; 0 if it is not mapped. */
+unsigned long memremap_pgmap_busy_pages(struct dev_pagemap *pgmap);
+
+/*
+ * True from a successful memremap_pages() until memunmap_pages() has
+ * unregistered @pgmap (so still true for an abandoned one).
+ */
+bool memremap_pgmap_is_mapped(struct dev_pagemap *pgmap);
+
+/*
+ * True when memunmap_pages() gave up waiting for @pgmap's references: dead,
+ * still mapped, its pages left valid.
+ */
+bool memremap_pgmap_is_abandoned(struct dev_pagemap *pgmap);
+
+/* The mapped pgmap whose ranges hold @pfn, no reference taken; or NULL. */
+struct dev_pagemap *memremap_pfn_owner(unsigned long pfn);
+
+/* Bytes allocated so far for struct pages and the memmap's index. */
+unsigned long memremap_memmap_bytes(void);
+
+/* The page pfn_to_page() returns for a pfn that no pgmap maps. */
+struct page *memremap_poison_page(void);
+
+/*
+ * @ref's count as a quiescent observer sees it, the initial reference
+ * included while the ref is alive; -1 (and a WARN) if not initialised.
+ */
+long memremap_percpu_ref_count(struct percpu_ref *ref);
+
+/* pgmaps currently mapped. */
+unsigned long memremap_mapped_pgmaps(void);
+
+/*
+ * The ledger of what is still alive: mapped pgmaps, referenced folios and
+ * live allocations. memremap_ledger_count() returns how many items it
+ * holds; memremap_ledger_print() prints them on stderr and returns that
+ * count; memremap_ledger_at_exit(true) prints it at exit if not empty.
+ */
+unsigned long memremap_ledger_count(void);
+unsigned long memremap_ledger_print(void);
+void memremap_ledger_at_exit(bool on);
+
+/* Cross-check the prototypes above against the library's. */
+#include <linux/kconfig.h>
+#ifdef CONFIG_ZONE_DEVICE
+#include <memremap/abi.h>
+#endif
+
+#endif /* _MEMREMAP_TEST_H */
