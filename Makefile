@@ -4,6 +4,7 @@
 # make report       the main job: run the suites, print the KTAP report
 # make check        everything: header drift, cargo tests, C tests (KTAP)
 # make check SANITIZE=address,undefined   C tests under sanitizers
+# make bench        benchmarks against the seed's C reference
 # make install PREFIX=/usr/local
 # make clean
 
@@ -14,8 +15,10 @@ SANITIZE ?=
 
 LIB      := target/release/libmemremap.a
 ABI      := include/memremap/abi.h
-BUILD    := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 comma    := ,
+# One build tree per sanitizer set and compiler (gcc's has no suffix).
+BUILD    := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))$(if \
+	    $(filter-out gcc cc,$(notdir $(CC))),-$(notdir $(CC)))
 
 # Our own C: every warning we can have, as errors.
 CWARN    := -Wall -Wextra -Werror
@@ -38,8 +41,9 @@ SUITES   := $(API_TESTS)
 CHECK_EXTRA :=
 -include c-tests/callers/callers.mk
 -include c-tests/reference/reference.mk
+-include c-tests/hostile/hostile.mk
 
-.PHONY: all header check check-header check-headers check-cargo check-c check-loom report clean install
+.PHONY: all header check check-header check-headers check-cargo check-c check-loom report bench clean install
 
 all: $(LIB)
 
@@ -81,6 +85,19 @@ check-c: $(SUITES)
 # The main job: every suite's KTAP report and the totals.
 report: $(SUITES)
 	@sh c-tests/run.sh $(SUITES)
+
+# Benchmarks: the library against the seed's C reference, one table.
+# Both sides' C is built with the same optimising flags.
+BENCH_CFLAGS := -std=gnu11 -O2 -g -fno-strict-aliasing -Iinclude -Ic-tests
+$(BUILD)/bench/ref_after.o: c-tests/reference/after.c $(C_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(KWARN) -c -o $@ $<
+
+$(BUILD)/bench/bench: c-tests/bench/bench.c $(BUILD)/bench/ref_after.o $(C_HDRS) $(LIB)
+	$(CC) $(BENCH_CFLAGS) $(CWARN) -o $@ $< $(BUILD)/bench/ref_after.o $(LIB) $(LDLIBS)
+
+bench: $(BUILD)/bench/bench
+	@sh c-tests/bench/run.sh $<
 
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

@@ -2,12 +2,59 @@
 //! A pgmap's offset space: its ranges concatenated in array order.
 //!
 //! The kernel walks every range on each translation; here an index built
-//! once at `memremap_pages()` time answers in O(log nr_range): prefix sums in
-//! array order for offset -> pfn, and the ranges sorted by address for
-//! pfn -> offset. Everything is in pfns, so nothing wraps at 2^52.
+//! once at `memremap_pages()` time, in O(nr_range) time and space, answers
+//! in O(log nr_range) and usually O(1): prefix sums in array order for
+//! offset -> pfn, the ranges sorted by address for pfn -> offset, and over
+//! each a bucket table that narrows the binary search to the few ranges
+//! near the answer. Everything is in pfns, so nothing wraps at 2^52.
 
-/// The translation index of one pgmap: dense key arrays, so that a
-/// binary search over thousands of ranges stays in cache.
+/// Buckets over a sorted key array: bucket `b` covers keys from
+/// `base + (b << shift)`, and `first[b]` is the last key at or below that
+/// start, so a search for `x` only looks between `first[b]` and
+/// `first[b + 1]`. At most one bucket per key: O(n) to build and keep.
+#[derive(Debug, Default)]
+struct Buckets {
+    base: u64,
+    shift: u32,
+    first: Vec<u32>,
+}
+
+impl Buckets {
+    /// `keys` sorted, non-empty, all in `[base, base + span)`.
+    fn new(keys: &[u64], base: u64, span: u64) -> Self {
+        let want = keys.len().next_power_of_two() as u64;
+        let mut shift = 0;
+        while (span.saturating_sub(1) >> shift) >= want {
+            shift += 1;
+        }
+        let nbuckets = (span.saturating_sub(1) >> shift) as usize + 1;
+        let mut first = Vec::with_capacity(nbuckets + 1);
+        let mut i = 0usize;
+        for b in 0..nbuckets as u64 {
+            let start = base + (b << shift);
+            while keys.get(i + 1).is_some_and(|&k| k <= start) {
+                i += 1;
+            }
+            first.push(i as u32);
+        }
+        first.push(keys.len().saturating_sub(1) as u32);
+        Buckets { base, shift, first }
+    }
+
+    /// The index of the last key `<= x` among `keys` (those `new` saw);
+    /// `x` must be at least the first key.
+    #[inline(always)]
+    fn find(&self, keys: &[u64], x: u64) -> Option<usize> {
+        let b = ((x - self.base) >> self.shift) as usize;
+        let lo = *self.first.get(b)? as usize;
+        let hi = *self.first.get(b + 1)? as usize;
+        let window = keys.get(lo..=hi)?;
+        Some(lo + count_le(window, x).checked_sub(1)?)
+    }
+}
+
+/// The translation index of one pgmap: dense key arrays and bucket tables,
+/// so that a search over thousands of ranges touches a few cache lines.
 #[derive(Debug, Default)]
 pub struct RangeIndex {
     /// Array order: first offset of each range (increasing), and its pfn.
@@ -17,6 +64,8 @@ pub struct RangeIndex {
     addr_key: Vec<u64>,
     addr_end: Vec<u64>,
     addr_off: Vec<u64>,
+    off_buckets: Buckets,
+    addr_buckets: Buckets,
     /// Range 0, for the common one-range pgmap.
     single: bool,
     first_pfn: u64,
@@ -60,6 +109,10 @@ impl RangeIndex {
             idx.addr_end.push(end);
             idx.addr_off.push(off);
         }
+        if let (Some(&lo), Some(&hi)) = (idx.addr_key.first(), idx.addr_end.iter().max()) {
+            idx.off_buckets = Buckets::new(&idx.off_key, 0, idx.total);
+            idx.addr_buckets = Buckets::new(&idx.addr_key, lo, hi - lo + 1);
+        }
         idx.single = ranges.len() == 1;
         idx.first_pfn = ranges.first().map_or(0, |r| r.0);
         idx.first_end = ranges.first().map_or(0, |r| r.1);
@@ -80,7 +133,13 @@ impl RangeIndex {
         if self.single {
             return Some(self.first_pfn + offset);
         }
-        let i = count_le(&self.off_key, offset).checked_sub(1)?;
+        self.offset_to_pfn_search(offset)
+    }
+
+    /// The search, kept out of line so the one-range path stays lean.
+    #[inline(never)]
+    fn offset_to_pfn_search(&self, offset: u64) -> Option<u64> {
+        let i = self.off_buckets.find(&self.off_key, offset)?;
         Some(self.off_pfn.get(i)? + (offset - self.off_key.get(i)?))
     }
 
@@ -91,7 +150,16 @@ impl RangeIndex {
             let inside = pfn >= self.first_pfn && pfn <= self.first_end;
             return inside.then(|| pfn - self.first_pfn);
         }
-        let i = count_le(&self.addr_key, pfn).checked_sub(1)?;
+        self.pfn_to_offset_search(pfn)
+    }
+
+    /// The search, kept out of line so the one-range path stays lean.
+    #[inline(never)]
+    fn pfn_to_offset_search(&self, pfn: u64) -> Option<u64> {
+        if pfn < self.addr_buckets.base {
+            return None;
+        }
+        let i = self.addr_buckets.find(&self.addr_key, pfn)?;
         let start = *self.addr_key.get(i)?;
         if pfn > *self.addr_end.get(i)? {
             return None;
@@ -122,6 +190,49 @@ mod tests {
         assert_eq!(idx.pfn_to_offset(512), None);
         assert_eq!(idx.pfn_to_offset(5120), None);
         assert_eq!(idx.pfn_to_offset(u64::MAX), None);
+    }
+
+    #[test]
+    fn buckets_agree_with_a_plain_search() {
+        // Uneven ranges, clustered and spread, against a linear walk.
+        let mut ranges = Vec::new();
+        let mut next = 1u64 << 20;
+        let mut x = 12345u64;
+        for i in 0..300u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = 512 * (1 + (x >> 60));
+            let gap = if i % 7 == 0 { 512 << (x >> 61) } else { 0 };
+            ranges.push((next + gap, next + gap + len - 1));
+            next += gap + len + 512 * (x >> 62);
+        }
+        ranges.reverse();
+        ranges.swap(3, 200);
+        let idx = RangeIndex::new(&ranges);
+        let walk_to_pfn = |off: u64| {
+            let mut sum = 0;
+            for &(s, e) in &ranges {
+                if off < sum + (e - s + 1) {
+                    return Some(s + off - sum);
+                }
+                sum += e - s + 1;
+            }
+            None
+        };
+        for off in (0..idx.total() + 600).step_by(37) {
+            let pfn = walk_to_pfn(off);
+            assert_eq!(idx.offset_to_pfn(off), pfn, "offset {off}");
+            if let Some(pfn) = pfn {
+                assert_eq!(idx.pfn_to_offset(pfn), Some(off));
+            }
+        }
+        let lo = ranges.iter().map(|r| r.0).min().unwrap();
+        let hi = ranges.iter().map(|r| r.1).max().unwrap();
+        for pfn in (lo.saturating_sub(2000)..hi + 2000).step_by(61) {
+            let inside = ranges.iter().any(|&(s, e)| pfn >= s && pfn <= e);
+            assert_eq!(idx.pfn_to_offset(pfn).is_some(), inside, "pfn {pfn}");
+        }
     }
 
     #[test]

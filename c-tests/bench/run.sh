@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Print the benchmark table: the library against the seed's C reference,
+# ns/op from one run of the bench program, and instructions per op from
+# callgrind (two iteration counts, so set-up cost cancels out).
+# Usage: run.sh path/to/bench
+set -eu
+bench=$1
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$bench" >"$out"
+
+ir() {	# row impl iters_small iters_big [nr_range]
+	a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$bench" --only "$1" "$2" "$3" ${5:-} 2>&1 |
+		sed -n 's/.*Collected : //p')
+	b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$bench" --only "$1" "$2" "$4" ${5:-} 2>&1 |
+		sed -n 's/.*Collected : //p')
+	echo $(( (b - a) / ($4 - $3) ))
+}
+
+have_valgrind=0
+command -v valgrind >/dev/null 2>&1 && have_valgrind=1
+
+echo "| row | what | Rust ns/op | C ns/op | C/Rust | Rust instr/op | C instr/op |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+grep -E '^row (1|2|3|6) ' "$out" | while read -r _ row what _ r _ c; do
+	nr=""
+	case $what in translate-*-ranges)
+		nr=$(echo "$what" | sed 's/translate-\([0-9]*\)-ranges/\1/');;
+	esac
+	small=20000 big=120000
+	if [ -n "$nr" ] && [ "$nr" -ge 256 ]; then small=2000 big=12000; fi
+	if [ $have_valgrind = 1 ]; then
+		ri=$(ir "$row" rust $small $big $nr)
+		ci=$(ir "$row" c $small $big $nr)
+	else
+		ri=- ci=-
+	fi
+	ratio=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.2f", c / r }')
+	echo "| $row | $what | $r | $c | $ratio | $ri | $ci |"
+done
+echo
+echo "| row | pgmap | memremap_pages µs | first request µs | memunmap_pages µs | extra RSS KiB | an eager memmap KiB |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+grep '^row 4 ' "$out" | while read -r _ _ what _ m _ f _ u _ rss _ eager; do
+	echo "| 4 | ${what#scale-} | $m | $f | $u | $rss | $eager |"
+done
+echo
+echo "| row | impl | 1 thread Mops/s | 2 threads, distinct folios | ratio | 2 threads, same folio | ratio |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+grep '^row 5 ' "$out" | while read -r _ _ what _ one _ two _ same; do
+	awk -v w="${what#threads-}" -v o="$one" -v t="$two" -v s="$same" \
+		'BEGIN { printf "| 5 | %s | %s | %s | %.2f | %s | %.2f |\n", w, o, t, t / o, s, s / o }'
+done
+echo
+echo "# $(uname -m), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(date -u +%Y-%m-%d)"
