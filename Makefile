@@ -43,7 +43,7 @@ CHECK_EXTRA :=
 -include c-tests/reference/reference.mk
 -include c-tests/hostile/hostile.mk
 
-.PHONY: all header check check-header check-headers check-cargo check-c check-loom report bench clean install
+.PHONY: all header check check-header check-headers check-cargo check-c check-loom report bench clean install check-install
 
 all: $(LIB)
 
@@ -55,7 +55,7 @@ $(LIB): $(RUST_SRC)
 header:
 	MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI) $(CARGO) build --release --lib --locked
 
-check: check-header check-headers check-cargo check-c check-loom $(CHECK_EXTRA)
+check: check-header check-headers check-cargo check-c check-loom check-install $(CHECK_EXTRA)
 
 check-header:
 	@mkdir -p $(BUILD)
@@ -100,11 +100,21 @@ bench: $(BUILD)/bench/bench
 	@sh c-tests/bench/run.sh $<
 
 install: $(LIB)
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/memremap
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	cp -R include/linux include/asm include/memremap $(DESTDIR)$(PREFIX)/include/
+	cp -R include/linux include/asm include/memremap $(DESTDIR)$(PREFIX)/include/memremap/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS)|' memremap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/memremap.pc
+
+# Install into a scratch prefix and build an outside program against it
+# with pkg-config, as a user would.
+check-install: $(LIB)
+	rm -rf $(BUILD)/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/prefix
+	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/prefix/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	$(CC) -std=gnu11 -Wall -Wextra -Werror c-tests/outside/example.c \
+		$$(pkg-config --cflags --libs memremap) -o $(BUILD)/example && \
+	$(BUILD)/example
 
 clean:
 	$(CARGO) clean
