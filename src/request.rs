@@ -125,19 +125,26 @@ pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
     page as *const Page as *mut Page
 }
 
-/// `nr_folios` folios of one order starting at `folio`, all in `st`.
-fn span_valid(st: &PgmapState, folio: &Page, nr_folios: i32) -> Option<(u64, u64)> {
+/// The folios of a pre-patch span: `nr_folios` folios of `folio`'s order
+/// from `folio` on, each a ZONE_DEVICE head page of `pgmap` (the span may
+/// run from one range of the pgmap into an adjacent one). None if any is
+/// not, or if the span is empty or runs past the memmap.
+fn span_folios(pgmap: PgmapPtr, folio: &Page, nr_folios: i32) -> Option<Vec<&'static Page>> {
     if nr_folios <= 0 || page::is_tail(folio) {
         return None;
     }
     let first = memmap::page_to_pfn(folio)?;
-    let step = 1u64 << page::order(folio);
-    let last = first.checked_add(step.checked_mul(nr_folios as u64)? - 1)?;
-    let span = st
-        .spans
-        .iter()
-        .find(|s| first >= s.first_pfn && first <= s.end_pfn)?;
-    (last <= span.end_pfn).then_some((first, step))
+    let order = page::order(folio);
+    let step = 1u64 << order;
+    (0..nr_folios as u64)
+        .map(|i| {
+            let f = memmap::page_of(first.checked_add(i.checked_mul(step)?)?)?;
+            let ok = !page::is_tail(f)
+                && page::order(f) == order
+                && f.w1.load(Ordering::Acquire) == pgmap.addr();
+            ok.then_some(f)
+        })
+        .collect()
 }
 
 /// The pre-patch `pgmap_request_folios()`, as meant: every folio of the
@@ -145,37 +152,19 @@ fn span_valid(st: &PgmapState, folio: &Page, nr_folios: i32) -> Option<(u64, u64
 /// the walk advances from folio to folio.
 pub fn request_folios(pgmap: PgmapPtr, folio: Option<&Page>, nr_folios: i32) -> bool {
     const F: &str = "pgmap_request_folios";
-    let Some((d, st)) = live(F, pgmap) else {
+    let Some((d, _)) = live(F, pgmap) else {
         return false;
     };
     let Some(folio) = folio else {
         crate::warn_if!(F, true, "NULL folio");
         return false;
     };
-    let Some((first, step)) = span_valid(st, folio, nr_folios) else {
+    let Some(folios) = span_folios(pgmap, folio, nr_folios) else {
         crate::warn_once_if!(F, true, "!folio_span_valid(pgmap, folio, {nr_folios})");
         return false;
     };
     if crate::warn_once_if!(F, d.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
         return false;
-    }
-    let order = page::order(folio);
-    let folios: Option<Vec<&Page>> = (0..nr_folios as u64)
-        .map(|i| memmap::page_of(first + i * step))
-        .collect();
-    let Some(folios) = folios else {
-        return false;
-    };
-    for f in &folios {
-        if crate::warn_once_if!(
-            F,
-            page::is_tail(f)
-                || page::order(f) != order
-                || f.w1.load(Ordering::Acquire) != pgmap.addr(),
-            "folio_order(iter) != folio_order(folio)"
-        ) {
-            return false;
-        }
     }
     for (n, f) in folios.iter().enumerate() {
         if !activate(F, d, f) {
@@ -201,7 +190,7 @@ pub fn release_folios(folio: Option<&Page>, nr_folios: i32) {
     };
     let step = 1u64 << page::order(folio);
     for i in 0..nr_folios.max(0) as u64 {
-        match memmap::lookup(first + i * step) {
+        match memmap::page_of(first + i * step) {
             Some(f) => page::put(f),
             None => {
                 crate::warn_if!("pgmap_release_folios", true, "folio {i} has no page");

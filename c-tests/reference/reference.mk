@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The seed's C reference (c-tests/reference/) against the library: the
+# differential tests in tests/differential.rs, included by the top Makefile.
+#
+# make check-differential   the fixed-seed campaign (10,000 scenarios), the
+#                           sanity test and one test per finding
+#                           (docs/FINDINGS.md); part of `make check`
+# make fuzz SEED=n COUNT=n  a long campaign (default: a fresh seed, a
+#                           million scenarios); a failure prints the seed
+#                           and the shrunk scenario, SEED= replays it
+
+DIFF_TEST := $(CARGO) test --locked --features reference --test differential
+SEED      ?=
+COUNT     ?= 1000000
+
+.PHONY: check-differential fuzz
+
+CHECK_EXTRA += check-differential
+
+check-differential:
+	$(DIFF_TEST)
+
+fuzz:
+	DIFF_SEED=$(SEED) DIFF_CASES=$(COUNT) \
+		$(DIFF_TEST) -- --ignored --exact fuzz --nocapture
