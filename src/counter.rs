@@ -82,12 +82,11 @@ impl<const N: usize> PercpuCount<N> {
         true
     }
 
-    /// `percpu_ref_get_many()`.
+    /// `percpu_ref_get_many()`. False if the ref was at zero already (a
+    /// get after the release: the caller's bug, as in the kernel).
     #[inline]
-    pub fn get(&self, slot: usize, n: i64) {
-        if !self.slot_add(slot, n) {
-            self.count.fetch_add(n, Ordering::AcqRel);
-        }
+    pub fn get(&self, slot: usize, n: i64) -> bool {
+        self.slot_add(slot, n) || self.count.fetch_add(n, Ordering::AcqRel) > 0
     }
 
     fn atomic_inc_not_zero(&self, n: i64) -> bool {

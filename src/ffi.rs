@@ -211,7 +211,7 @@ pub extern "C" fn memremap_compat_align() -> c_ulong {
 #[no_mangle]
 pub unsafe extern "C" fn free_zone_device_page(page: *mut Page) {
     if let Some(p) = page_ref("free_zone_device_page", page) {
-        page::free_zone_device_page(p)
+        page::free_zone_device_page_checked(p)
     }
 }
 
@@ -459,6 +459,13 @@ pub unsafe extern "C" fn percpu_ref_init(
         crate::warn_if!("percpu_ref_init", true, "percpu_ref_init(NULL)");
         return -libc::EINVAL;
     };
+    if crate::warn_if!(
+        "percpu_ref_init",
+        percpu_ref::is_live(r),
+        "percpu_ref_init() of a ref that is live: percpu_ref_exit() it first"
+    ) {
+        return -libc::EBUSY;
+    }
     match percpu_ref::init(r, release, flags, None) {
         Ok(()) => 0,
         Err(e) => -e,
@@ -582,7 +589,9 @@ pub unsafe extern "C" fn completion_done(x: *mut Completion) -> bool {
 }
 
 /// Jiffies are milliseconds here (HZ=1000). Returns the jiffies left, at
-/// least 1, or 0 on time-out, as the kernel does.
+/// least 1, or 0 on time-out, as the kernel does. A timeout longer than
+/// the library's wait bound (MAX_SCHEDULE_TIMEOUT, say) waits for the
+/// bound and WARNs if it runs out, rather than hanging.
 #[no_mangle]
 pub unsafe extern "C" fn wait_for_completion_timeout(
     x: *mut Completion,
@@ -591,8 +600,15 @@ pub unsafe extern "C" fn wait_for_completion_timeout(
     let Some(c) = completion("wait_for_completion_timeout", x) else {
         return 0;
     };
+    let asked = Duration::from_millis(timeout);
     let start = std::time::Instant::now();
-    if !sync::wait_timeout(c, Duration::from_millis(timeout)) {
+    if !sync::wait_timeout(c, asked) {
+        crate::warn_if!(
+            "wait_for_completion_timeout",
+            asked > sync::wait_bound(),
+            "wait_for_completion_timeout({timeout}) gave up at the {} ms bound",
+            sync::wait_bound().as_millis()
+        );
         return 0;
     }
     let spent = start.elapsed().as_millis() as c_ulong;

@@ -2,7 +2,7 @@
 //! The ledger: everything still alive — pgmaps still mapped, folios still
 //! referenced, allocations not freed — so a harness can assert a clean end.
 
-use crate::pgmap::{self, PgmapPtr};
+use crate::pgmap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,17 +33,13 @@ impl Ledger {
 /// Take the ledger now.
 pub fn take() -> Ledger {
     let mut l = Ledger::default();
-    for addr in pgmap::mapped_pgmaps() {
-        let p = PgmapPtr::registered(addr);
-        let Some((_, st)) = pgmap::state(p) else {
-            continue;
-        };
+    pgmap::for_each_mapped(|p, st| {
         l.pgmaps
-            .push((addr, pgmap::pins(p), pgmap::is_abandoned(p)));
+            .push((p.addr(), pgmap::pins(p), pgmap::is_abandoned(p)));
         for (pfn, n) in pgmap::held_pfns(st) {
-            l.folios.push((pfn, n, addr));
+            l.folios.push((pfn, n, p.addr()));
         }
-    }
+    });
     let mut allocs = crate::slab::live_sites();
     allocs.sort_by_key(|a| a.0);
     l.allocations = allocs;

@@ -6,15 +6,20 @@
 //! array of pages, so `pfn_to_page()` is three loads. As in the kernel's
 //! classic SPARSEMEM, each page keeps its chunk number in the high bits of
 //! `flags`, and chunks are aligned to their size, so `page_to_pfn()` is
-//! arithmetic. Chunks are never given back to the C heap while the process
-//! runs: an unmapped pgmap's chunks are poisoned and reused, so a stale
-//! `struct page *` reads a page that matches no pgmap instead of freed memory.
+//! arithmetic. Chunks come from one reserved stretch of address space
+//! (`MAP_NORESERVE`, 16 GiB: half a million chunks) and an address is never
+//! handed out twice while it lasts: an unmapped pgmap's chunks give their
+//! memory back (`MADV_DONTNEED`) but keep their addresses, so a stale
+//! `struct page *` reads a zeroed page that matches no pgmap — never freed
+//! memory, never another pgmap's page. Only once the stretch is spent are
+//! retired chunks reused, oldest first.
 
 use crate::pgmap::{self, PgmapState, Span};
 use crate::types::{Page, MAX_PFN_BITS};
 use std::alloc::Layout;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// `PG_locked`.
 pub const PG_LOCKED: u64 = 1 << 0;
@@ -51,7 +56,14 @@ const TOP: usize = 1 << TOP_BITS;
 type Node = [AtomicUsize; LEVEL];
 
 static ROOT: [AtomicUsize; TOP] = [const { AtomicUsize::new(0) }; TOP];
-static POOL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// Chunks made but never published (a lost race): reusable at once.
+static SPARE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// Chunks of unmapped pgmaps, oldest first: reused only when the arena
+/// is spent.
+static RETIRED: Mutex<VecDeque<usize>> = Mutex::new(VecDeque::new());
+/// Address space reserved for chunks, and the next chunk of it to give.
+const ARENA_BYTES: usize = 16 << 30;
+static ARENA_NEXT: AtomicUsize = AtomicUsize::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// A page that belongs to no pgmap, handed out for pfns nobody maps.
@@ -202,8 +214,52 @@ pub fn page_to_pfn(page: &Page) -> Option<u64> {
     }
 }
 
+/// The arena's first chunk address (aligned to a chunk), if the
+/// reservation could be made.
+fn arena() -> Option<usize> {
+    static BASE: OnceLock<usize> = OnceLock::new();
+    let base = *BASE.get_or_init(|| {
+        // SAFETY: a fresh private anonymous mapping at an address of the
+        // kernel's choosing: it overlaps nothing, and is never unmapped.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                ARENA_BYTES + CHUNK_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            0
+        } else {
+            (p as usize + CHUNK_BYTES - 1) & !(CHUNK_BYTES - 1)
+        }
+    });
+    (base != 0).then_some(base)
+}
+
+fn is_arena(chunk: usize) -> bool {
+    arena().is_some_and(|base| chunk >= base && chunk < base + ARENA_BYTES)
+}
+
 fn alloc_chunk() -> Option<usize> {
-    if let Some(c) = POOL.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+    if let Some(c) = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+        return Some(c);
+    }
+    if let Some(base) = arena() {
+        let i = ARENA_NEXT.fetch_add(1, Ordering::Relaxed);
+        if i < ARENA_BYTES / CHUNK_BYTES {
+            BYTES.fetch_add(CHUNK_BYTES as u64, Ordering::Relaxed);
+            return Some(base + i * CHUNK_BYTES);
+        }
+    }
+    if let Some(c) = RETIRED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop_front()
+    {
         return Some(c);
     }
     let layout = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).ok()?;
@@ -300,13 +356,14 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(chunk);
         }
-        Err(_) => POOL.lock().unwrap_or_else(|e| e.into_inner()).push(base),
+        Err(_) => SPARE.lock().unwrap_or_else(|e| e.into_inner()).push(base),
     }
     Some(())
 }
 
-/// Take chunk `chunk` out of the memmap and poison its pages for reuse.
-/// Its pgmap is no longer registered, so nothing can recreate it meanwhile.
+/// Take chunk `chunk` out of the memmap and give its memory back (or, off
+/// the arena, poison its pages). Its pgmap is no longer registered, so
+/// nothing can recreate it meanwhile.
 pub fn retire_chunk(chunk: u64) {
     let Some(slot) = leaf_slot(chunk, false) else {
         return;
@@ -315,10 +372,22 @@ pub fn retire_chunk(chunk: u64) {
     if base == 0 {
         return;
     }
-    for i in 0..CHUNK_PAGES {
-        write_page(chunk_page(base, i), POISON_FLAGS, poison_pgmap(), 0);
+    if is_arena(base) {
+        // SAFETY: `base` is a chunk of the arena, a private anonymous
+        // mapping that stays mapped: MADV_DONTNEED only drops its memory,
+        // and every later read of it sees zeroes, a page of no pgmap.
+        unsafe {
+            libc::madvise(base as *mut libc::c_void, CHUNK_BYTES, libc::MADV_DONTNEED);
+        }
+    } else {
+        for i in 0..CHUNK_PAGES {
+            write_page(chunk_page(base, i), POISON_FLAGS, poison_pgmap(), 0);
+        }
     }
-    POOL.lock().unwrap_or_else(|e| e.into_inner()).push(base);
+    RETIRED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push_back(base);
 }
 
 /// Visit every page of a live chunk.

@@ -51,10 +51,23 @@ pub fn ref_count(folio: &Page) -> i32 {
     folio.refcount.load(Ordering::Acquire)
 }
 
+/// The poison page answers no change: WARN, and true so callers stop.
+fn poisoned(func: &'static str, page: &Page) -> bool {
+    crate::warn_if!(
+        func,
+        memmap::is_poison(page),
+        "{func}() of the poison page (a pfn no pgmap maps): nothing done"
+    )
+}
+
 /// `folio_ref_inc_return()`: the raw increment the kernel does, from any
-/// value (the seed's C relies on it for the 0 -> 1 step).
+/// value (the seed's C relies on it for the 0 -> 1 step). The poison page
+/// stays at 0.
 #[inline]
 pub fn ref_inc_return(folio: &Page) -> i32 {
+    if poisoned("folio_ref_inc_return", folio) {
+        return 0;
+    }
     folio
         .refcount
         .fetch_add(1, Ordering::AcqRel)
@@ -96,8 +109,24 @@ pub fn put(folio: &Page) {
     }
 }
 
+/// `free_zone_device_page()` as C may call it: a folio still in use is
+/// refused with a WARN (freeing it would drop a pin its holders rely on).
+pub fn free_zone_device_page_checked(page: &Page) {
+    let refs = ref_count(head(page));
+    if crate::warn_if!(
+        "free_zone_device_page",
+        refs != 0,
+        "free_zone_device_page() of a folio still in use (refcount {refs})"
+    ) {
+        return;
+    }
+    free_zone_device_page(page)
+}
+
 /// `free_zone_device_page()`: clear `mapping`, call the pgmap's
 /// `page_free` if it has one, then drop the pgmap pin the 0 -> 1 step took.
+/// The last put calls it; a request racing that put may already have
+/// brought the folio back (with a pin of its own), so no count is checked.
 pub fn free_zone_device_page(page: &Page) {
     let page = head(page);
     let Some(pgmap) = pgmap_of(page) else {
@@ -113,8 +142,11 @@ pub fn free_zone_device_page(page: &Page) {
     crate::pgmap::put_dev_pagemap(crate::pgmap::PgmapPtr::registered(pgmap));
 }
 
-/// `trylock_page()`.
+/// `trylock_page()`; the poison page is never locked.
 pub fn trylock(page: &Page) -> bool {
+    if poisoned("trylock_page", page) {
+        return false;
+    }
     page.flags.fetch_or(PG_LOCKED, Ordering::AcqRel) & PG_LOCKED == 0
 }
 
@@ -122,7 +154,7 @@ pub fn trylock(page: &Page) -> bool {
 /// the wait bound it WARNs (a likely deadlock) and returns without the lock.
 pub fn lock(page: &Page) {
     let page = head(page);
-    if trylock(page) {
+    if poisoned("lock_page", page) || trylock(page) {
         return;
     }
     let addr = page as *const Page as usize;

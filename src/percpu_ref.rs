@@ -7,7 +7,9 @@
 use crate::counter::{PercpuCount, Put};
 use crate::types::PercpuRef;
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Counters per ref.
 pub const NSLOTS: usize = 16;
@@ -26,6 +28,21 @@ const COOKIE: usize = 0x5045_5243_5055_5246;
 #[inline(always)]
 fn check_word(r: &PercpuRef, data: usize) -> usize {
     data ^ (r as *const PercpuRef as usize) ^ COOKIE
+}
+
+/// Addresses of the refs initialised and not exited. `percpu_ref_init()`
+/// reads a ref's words only when its address is here: C passes refs whose
+/// memory it never initialised (as the kernel allows), and deciding on
+/// such bytes is undefined behaviour (valgrind says so).
+static LIVE: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+
+/// Is `r` initialised and not exited? For `percpu_ref_init()`.
+pub fn is_live(r: &PercpuRef) -> bool {
+    let known = LIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&(r as *const PercpuRef as usize));
+    known && data(r).is_some()
 }
 
 /// A release callback, as C gives it.
@@ -97,6 +114,9 @@ pub fn init(
         pgmap,
     });
     let addr = Box::into_raw(data) as usize;
+    LIVE.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(r as *const PercpuRef as usize);
     r.data.store(addr, Ordering::Release);
     r.percpu_count_ptr
         .store(check_word(r, addr), Ordering::Release);
@@ -128,6 +148,9 @@ pub fn exit(r: &PercpuRef) {
     }
     r.percpu_count_ptr.store(0, Ordering::Release);
     r.data.store(0, Ordering::Release);
+    LIVE.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&(r as *const PercpuRef as usize));
     // SAFETY: `addr` is the Box `init` leaked (checked by `data` above), and
     // the check word is cleared, so no later lookup can reach it again.
     drop(unsafe { Box::from_raw(addr as *mut RefData) });
@@ -137,7 +160,14 @@ impl RefData {
     /// `percpu_ref_get_many()`.
     #[inline]
     pub fn get(&self, n: i64) {
-        self.counter.get(my_slot(), n)
+        if !self.counter.get(my_slot(), n) {
+            crate::warn_once_if!(
+                "percpu_ref_get_many",
+                true,
+                "percpu_ref_get() of ref ({:#x}) after its release",
+                self.ref_ptr
+            );
+        }
     }
 
     /// `percpu_ref_tryget_many()`: succeeds on a dying ref that is not zero.

@@ -79,22 +79,34 @@ impl PgmapPtr {
     /// `&pgmap->ref`.
     #[inline(always)]
     fn ref_(self) -> Option<&'static PercpuRef> {
-        // SAFETY: per `new`, a non-null pointer is a live struct; `ref` is
-        // two atomic words, valid to read whatever they hold.
-        unsafe { self.0.as_ref().map(|p| &*addr_of!(p.ref_)) }
+        // SAFETY: per `new`, a pointer `raw` lets through is a live struct;
+        // `ref` is two atomic words, valid to read whatever they hold.
+        unsafe { self.raw()?.as_ref().map(|p| &*addr_of!(p.ref_)) }
+    }
+
+    /// The pointer, unless NULL or misaligned: a misaligned one (a tail
+    /// page's `pgmap` word is `head | 1`) is no pgmap, and nothing is read.
+    #[inline(always)]
+    fn raw(self) -> Option<*const DevPagemap> {
+        let aligned = self.addr() % core::mem::align_of::<DevPagemap>() == 0;
+        (aligned && !self.0.is_null()).then_some(self.0 as *const DevPagemap)
     }
 
     /// `&pgmap->done`.
     fn done(self) -> Option<&'static Completion> {
         // SAFETY: as in ref_(); `done` starts with its atomic futex word.
-        unsafe { self.0.as_ref().map(|p| &*addr_of!(p.done)) }
+        unsafe { self.raw()?.as_ref().map(|p| &*addr_of!(p.done)) }
     }
 
     /// `pgmap->ranges[i]`, for `i < nr_range` (range 0 always exists).
     fn range(self, i: usize) -> Option<Range> {
         // SAFETY: per `new`, the struct is followed by nr_range ranges, and
         // callers stay below nr_range (or read range 0, inside the struct).
-        unsafe { self.0.as_ref().map(|p| addr_of!(p.range).add(i).read()) }
+        unsafe {
+            self.raw()?
+                .as_ref()
+                .map(|p| addr_of!(p.range).add(i).read())
+        }
     }
 
     /// `pgmap->ops`, read now (as the kernel does).
@@ -111,15 +123,12 @@ impl PgmapPtr {
     /// `pgmap->type`.
     pub fn type_(self) -> Option<u32> {
         // SAFETY: per `new`; a plain field read by value.
-        unsafe { self.0.as_ref().map(|p| addr_of!(p.type_).read()) }
+        unsafe { self.raw()?.as_ref().map(|p| addr_of!(p.type_).read()) }
     }
 
     /// What `memremap_pages()` reads from the caller's struct.
     fn config(self) -> Option<Config> {
-        let p = self.0 as *const DevPagemap;
-        if p.is_null() {
-            return None;
-        }
+        let p = self.raw()?;
         // SAFETY: per `new`, `p` is a live struct; fields are read by value
         // through raw pointers, never referenced.
         unsafe {
@@ -412,8 +421,19 @@ pub fn memunmap_pages(pgmap: PgmapPtr) {
     if !d.is_dying() {
         d.kill();
     }
+    // A completion that comes while references remain is a stray
+    // complete() of pgmap->done (C can reach it): keep waiting.
     let bound = crate::sync::wait_bound();
-    if !crate::sync::wait_timeout(done, bound) {
+    let deadline = crate::sync::deadline(bound);
+    let mut drained = false;
+    while !drained {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if !crate::sync::wait_timeout(done, left) {
+            break;
+        }
+        drained = d.is_zero();
+    }
+    if !drained {
         let held = held_pfns(st);
         let mut list = String::new();
         for (pfn, count) in held.iter().take(16) {
@@ -596,11 +616,26 @@ pub fn is_abandoned(pgmap: PgmapPtr) -> bool {
     state(pgmap).is_some_and(|(_, st)| st.abandoned.load(Ordering::Acquire))
 }
 
-/// Distinct pgmaps currently registered.
-pub fn mapped_pgmaps() -> Vec<usize> {
+/// Visit each mapped pgmap with the registry read-locked, so that none can
+/// finish `memunmap_pages()` (and free its state) meanwhile.
+pub fn for_each_mapped(mut f: impl FnMut(PgmapPtr, &PgmapState)) {
     let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    for addr in distinct(&reg) {
+        let p = PgmapPtr::registered(addr);
+        if let Some((_, st)) = state(p) {
+            f(p, st);
+        }
+    }
+}
+
+fn distinct(reg: &BTreeMap<u64, Span>) -> Vec<usize> {
     let mut v: Vec<usize> = reg.values().map(|s| s.pgmap).collect();
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// Distinct pgmaps currently registered.
+pub fn mapped_pgmaps() -> Vec<usize> {
+    distinct(&REGISTRY.read().unwrap_or_else(|e| e.into_inner()))
 }

@@ -105,9 +105,17 @@ pub fn completion_done(c: &Completion) -> bool {
     c.done.load(Ordering::Acquire) != 0
 }
 
-/// Wait for a completion for at most `timeout`; true if it came.
+/// A deadline `timeout` from now, never past the wait bound (so that no
+/// wait outlives it, and no addition overflows).
+pub fn deadline(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout.min(wait_bound())).unwrap_or(now)
+}
+
+/// Wait for a completion for at most `timeout` (and never past the wait
+/// bound); true if it came.
 pub fn wait_timeout(c: &Completion, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
+    let deadline = deadline(timeout);
     loop {
         if try_wait(c) {
             return true;
@@ -146,7 +154,7 @@ fn bucket(addr: usize) -> &'static Bucket {
 /// bound ran out first.
 pub fn wait_on_bit(addr: usize, announce: impl Fn(), ready: impl Fn() -> bool) -> bool {
     let b = bucket(addr);
-    let deadline = Instant::now() + wait_bound();
+    let deadline = deadline(wait_bound());
     let mut guard = b.lock.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         announce();

@@ -102,7 +102,7 @@ fn gets_and_puts_on_other_slots_survive_the_switch() {
         let c = Arc::new(PercpuCount::<2>::new(false, false));
         let released = Arc::new(AtomicUsize::new(0));
         // A reference taken on slot 0 and dropped on slot 1, racing kill.
-        c.get(0, 1);
+        assert!(c.get(0, 1));
         let t = {
             let (c, released) = (c.clone(), released.clone());
             thread::spawn(move || put(&c, 1, &released))

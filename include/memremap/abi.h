@@ -155,7 +155,9 @@ bool completion_done(struct completion *x);
 
 /**
  * Jiffies are milliseconds here (HZ=1000). Returns the jiffies left, at
- * least 1, or 0 on time-out, as the kernel does.
+ * least 1, or 0 on time-out, as the kernel does. A timeout longer than
+ * the library's wait bound (MAX_SCHEDULE_TIMEOUT, say) waits for the
+ * bound and WARNs if it runs out, rather than hanging.
  */
 unsigned long wait_for_completion_timeout(struct completion *x, unsigned long timeout);
 
