@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * drivers/dax/mapping.c after the patch: the lines of its two hunks in
+ * pgmap_request_folio.patch (@@ -376,8 +376,14 @@ and
+ * @@ -691,7 +697,7 @@), '+' and context, verbatim but for white space.
+ *
+ * Ours, written to the behaviour DESIGN §4 describes (the file is new in
+ * the dax reference counting series the patch builds on): the includes,
+ * the head of dax_associate_entry() and its end, dax_zap_entry(), the head
+ * of dax_zap_pages() and its end, and the export section at the end. The
+ * DAX entry encoding, dax_for_each_folio(), dax_folio_idle(),
+ * dax_mapping_set_cow() and the xa_state are mocks (mocks/dax-private.h).
+ */
+#include <linux/pagemap.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/kconfig.h>
+#include "dax-private.h"
+
+/*
+ * Bind the folios of @entry to @mapping at the file index of @address,
+ * each holding a reference while it is mapped; a copy-on-write entry's
+ * folios only count one more sharer. VM_FAULT_SIGBUS when a folio cannot
+ * be had from its pgmap.
+ */
+static vm_fault_t dax_associate_entry(void *entry,
+				      struct address_space *mapping,
+				      struct vm_area_struct *vma,
+				      unsigned long address,
+				      unsigned long flags)
+{
+	unsigned long size = dax_entry_size(entry), index;
+	struct folio *folio;
+	int i;
+
+	if (IS_ENABLED(CONFIG_FS_DAX_LIMITED))
+		return 0;
+
+	index = linear_page_index(vma, address & ~(size - 1));
+	dax_for_each_folio(entry, folio, i) {
+		if (flags & DAX_COW) {
+			dax_mapping_set_cow(folio);
+		} else {
+			struct dev_pagemap *pgmap = folio_pgmap(folio);
+			unsigned long pfn = page_to_pfn(&folio->page);
+
+			WARN_ON_ONCE(folio->mapping);
+			if (folio !=
+			    pgmap_request_folio(pgmap,
+						pfn_to_pgmap_offset(pgmap, pfn),
+						folio_order(folio)))
+				return VM_FAULT_SIGBUS;
+			folio->mapping = mapping;
+			folio->index = index + i;
+		}
+	}
+
+	return 0;
+}
+
+/* Mark the entry at @xas zapped: its folios' references are gone. */
+static void dax_zap_entry(struct xa_state *xas, void *entry)
+{
+	xas_store(xas, dax_make_zapped(entry));
+}
+
+/*
+ * Drop the references dax_associate_entry() took on the folios of @entry,
+ * once (a zapped entry is not zapped again), and report the first folio
+ * somebody else still holds, or NULL when all are idle.
+ */
+static struct page *dax_zap_pages(struct xa_state *xas, void *entry)
+{
+	struct page *ret = NULL;
+	struct folio *folio;
+	bool zap;
+	int i;
+
+	if (!dax_entry_size(entry))
+		return NULL;
+
+	zap = !dax_is_zapped(entry);
+
+	dax_for_each_folio(entry, folio, i) {
+		if (zap)
+			folio_put(folio);
+		if (!ret && !dax_folio_idle(folio))
+			ret = folio_page(folio, 0);
+	}
+
+	if (zap)
+		dax_zap_entry(xas, entry);
+
+	return ret;
+}
+
+/* ---- Export section (ours, not kernel code): what the tests reach. ---- */
+
+const struct dax_mapping_api CALLER_API = {
+	.version = CALLER_VERSION,
+	.associate_entry = dax_associate_entry,
+	.zap_pages = dax_zap_pages,
+};

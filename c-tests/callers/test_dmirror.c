@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dmirror_devmem_alloc_page() (lib/test_hmm.c), before and after the
+ * patch, driven through its real allocation and free paths: 256 MiB
+ * chunks, each its own pgmap (DEVICE_PRIVATE over free address space, or
+ * DEVICE_COHERENT at the device's address), the free list threaded through
+ * zone_device_data, the backing system page of a private page, and
+ * dmirror_devmem_free().
+ */
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/percpu-refcount.h>
+#include <memremap/test.h>
+#include "ktap.h"
+#include "callers_test.h"
+#include "test_hmm_mock.h"
+
+#define CHUNK_SIZE	(256UL << 20)
+#define CHUNK_PAGES	(CHUNK_SIZE >> PAGE_SHIFT)
+/* Pfn of the first region the mock allocator hands out. */
+#define BASE_PFN	(MOCK_REGION_BASE >> PAGE_SHIFT)
+/* Where the coherent device's memory is. */
+#define SPM_ADDR	(64UL << 30)
+#define SPM_PFN		(SPM_ADDR >> PAGE_SHIFT)
+
+struct world {
+	const struct dmirror_api *api;
+	struct dmirror_device md;
+};
+
+static struct world *world_new(const struct dmirror_api *api,
+			       unsigned int type)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	w->api = api;
+	w->md.zone_device_type = type;
+	w->md.device.init_name = "hmm_dmirror0";
+	w->md.spm_addr = SPM_ADDR;
+	mutex_init(&w->md.devmem_lock);
+	spin_lock_init(&w->md.lock);
+	EXPECT_EQ(api->chunk_size, CHUNK_SIZE);
+	return w;
+}
+
+/* Remove the device's chunks: memunmap_pages() must not wait. */
+static void world_free(struct world *w)
+{
+	double t0 = now_ms(), spent;
+
+	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
+	w->api->remove_chunks(&w->md);
+	spent = now_ms() - t0;
+	memremap_set_wait_bound_ms(10000);
+	EXPECT_TRUE(spent < PROMPT_MS);
+	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+	EXPECT_EQ(mock_regions_live(), 0);
+	EXPECT_EQ(mock_sys_pages_live(), 0);
+	mutex_destroy(&w->md.devmem_lock);
+	free(w);
+}
+
+static struct dev_pagemap *chunk_pgmap(struct world *w, unsigned int i)
+{
+	return &w->md.devmem_chunks[i]->pagemap;
+}
+
+static void unlock_and_put(struct page *page)
+{
+	unlock_page(page);
+	put_page(page);
+}
+
+static void success_path(const struct dmirror_api *api, unsigned int type)
+{
+	bool private = type == HMM_DMIRROR_MEMORY_DEVICE_PRIVATE;
+	unsigned long base = private ? BASE_PFN : SPM_PFN;
+	struct world *w = world_new(api, type);
+	struct page *page, *rpage;
+
+	page = api->alloc_page(&w->md);
+	EXPECT_NOT_NULL(page);
+	if (!page)
+		goto out;
+	EXPECT_EQ(w->md.devmem_count, 1);
+	/* The free list was built upwards: the last pfn comes off first. */
+	EXPECT_EQ(page_to_pfn(page), base + CHUNK_PAGES - 1);
+	EXPECT_TRUE(PageLocked(page));
+	EXPECT_EQ(page_ref_count(page), 1);
+	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), 1);
+	EXPECT_PTR_EQ(folio_pgmap(page_folio(page)), chunk_pgmap(w, 0));
+	EXPECT_PTR_EQ(chunk_pgmap(w, 0)->owner, &w->md);
+	EXPECT_EQ(w->md.calloc, 1);
+	rpage = page->zone_device_data;
+	if (private) {
+		/* zone_device_data is the backing system page. */
+		EXPECT_TRUE(is_device_private_page(page));
+		EXPECT_NOT_NULL(rpage);
+		EXPECT_TRUE(rpage && !is_zone_device_page(rpage));
+		EXPECT_EQ(mock_sys_pages_live(), 1);
+	} else {
+		EXPECT_TRUE(is_device_coherent_page(page));
+		EXPECT_NULL(rpage);
+		EXPECT_EQ(mock_sys_pages_live(), 0);
+	}
+	unlock_and_put(page);
+	/* page_free ran once: the page is back, its system page freed. */
+	EXPECT_EQ(w->md.cfree, 1);
+	EXPECT_PTR_EQ(w->md.free_pages, page);
+	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(page_ref_count(page), 0);
+	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), 0);
+out:
+	EXPECT_WARNS(0);
+	world_free(w);
+}
+
+KTAP_CASE(success_path_after)
+{
+	success_path(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
+	success_path(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
+}
+
+KTAP_CASE(success_path_before)
+{
+	success_path(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
+	success_path(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
+}
+
+/*
+ * One chunk's worth: 65536 pages, then NULL (no address space for a
+ * second private chunk; a coherent device has only its one range, and
+ * mapping it again conflicts); then every page freed.
+ */
+static void fill_then_free(const struct dmirror_api *api, unsigned int type,
+			   struct trace *t)
+{
+	bool private = type == HMM_DMIRROR_MEMORY_DEVICE_PRIVATE;
+	struct page **pages = calloc(CHUNK_PAGES + 1, sizeof(*pages));
+	unsigned long base = private ? BASE_PFN : SPM_PFN;
+	unsigned long n = 0, i, bad = 0, warns = ktap_warns();
+	struct world *w;
+	struct page *page;
+
+	mock_region_limit(CHUNK_SIZE);
+	w = world_new(api, type);
+	memremap_warn_quiet(true);
+	while (n <= CHUNK_PAGES && (page = api->alloc_page(&w->md)))
+		pages[n++] = page;
+	memremap_warn_quiet(false);
+	EXPECT_EQ(n, CHUNK_PAGES);
+	EXPECT_EQ(w->md.devmem_count, 1);
+	EXPECT_EQ(w->md.calloc, CHUNK_PAGES);
+	/* The failed call freed its backing page. */
+	EXPECT_EQ(mock_sys_pages_live(), private ? CHUNK_PAGES : 0);
+	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), CHUNK_PAGES);
+	/* The coherent device's second chunk conflicts with its first. */
+	EXPECT_EQ(ktap_warns() - warns, private ? 0 : 1);
+	trace(t, "pages", n);
+	for (i = 0; i < n; i++) {
+		page = pages[i];
+		if (page_to_pfn(page) != base + CHUNK_PAGES - 1 - i ||
+		    page_ref_count(page) != 1 || !PageLocked(page))
+			bad++;
+		trace(t, "pfn", page_to_pfn(page) - base);
+		trace(t, "refcount", page_ref_count(page));
+		trace(t, "backed", page->zone_device_data != NULL);
+	}
+	EXPECT_EQ(bad, 0);
+	for (i = 0; i < n; i++)
+		unlock_and_put(pages[(i * 7919) % n]);
+	EXPECT_EQ(w->md.cfree, CHUNK_PAGES);
+	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), 0);
+	for (i = 0, bad = 0; i < n; i++)
+		bad += page_ref_count(pages[i]) != 0;
+	EXPECT_EQ(bad, 0);
+	trace(t, "cfree", w->md.cfree);
+	trace(t, "head", page_to_pfn(w->md.free_pages) - base);
+	trace(t, "warns", ktap_warns() - warns);
+	free(pages);
+	world_free(w);
+	mock_region_limit(0);
+}
+
+KTAP_CASE(fill_then_free_after)
+{
+	struct trace t = { 0 };
+
+	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &t);
+	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, &t);
+	trace_free(&t);
+}
+
+KTAP_CASE(fill_then_free_before)
+{
+	struct trace t = { 0 };
+
+	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &t);
+	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
+		       &t);
+	trace_free(&t);
+}
+
+KTAP_CASE(same_state_before_and_after)
+{
+	struct trace a = { 0 }, b = { 0 };
+
+	EXPECT_TRUE(dmirror_after.alloc_page != dmirror_before.alloc_page);
+	EXPECT_EQ(strcmp(dmirror_after.version, "after"), 0);
+	EXPECT_EQ(strcmp(dmirror_before.version, "before"), 0);
+	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &a);
+	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &b);
+	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, &a);
+	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
+		       &b);
+	EXPECT_SAME_TRACE(&a, &b, 2 * 3 * CHUNK_PAGES);
+	trace_free(&a);
+	trace_free(&b);
+}
+
+/*
+ * The first page of a device meets every allocation: the backing page
+ * (private only), the chunk, the region's resource (private only), the
+ * chunk array, memremap_pages()'s percpu_ref. Each failure frees what was
+ * taken and the caller returns NULL; so does a failing memremap_pages().
+ */
+static void allocation_failures(const struct dmirror_api *api,
+				unsigned int type, unsigned long want)
+{
+	struct world *w = world_new(api, type);
+	unsigned long n, sites = 0;
+	struct page *page;
+
+	for (n = 1; n < 10; n++) {
+		unsigned long injected = memremap_kmalloc_injected();
+
+		memremap_kmalloc_fail_nth(n);
+		page = api->alloc_page(&w->md);
+		memremap_kmalloc_fail_nth(0);
+		if (memremap_kmalloc_injected() == injected) {
+			EXPECT_NOT_NULL(page);
+			if (page)
+				unlock_and_put(page);
+			break;
+		}
+		sites++;
+		EXPECT_NULL(page);
+		EXPECT_EQ(w->md.devmem_count, 0);
+		EXPECT_EQ(w->md.calloc, 0);
+		EXPECT_EQ(mock_regions_live(), 0);
+		EXPECT_EQ(mock_sys_pages_live(), 0);
+		EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+	}
+	EXPECT_EQ(sites, want);
+	world_free(w);
+
+	w = world_new(api, type);
+	mock_memremap_fail_nth(1);
+	EXPECT_NULL(api->alloc_page(&w->md));
+	EXPECT_EQ(mock_regions_live(), 0);
+	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(w->md.devmem_count, 0);
+	EXPECT_WARNS(0);
+	world_free(w);
+}
+
+KTAP_CASE(allocation_failures_after)
+{
+	allocation_failures(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE,
+			    5);
+	allocation_failures(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
+			    3);
+}
+
+KTAP_CASE(allocation_failures_before)
+{
+	allocation_failures(&dmirror_before,
+			    HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, 5);
+	allocation_failures(&dmirror_before,
+			    HMM_DMIRROR_MEMORY_DEVICE_COHERENT, 3);
+}
+
+/* ---- pgmap_request_folio() failing under the converted caller ---- */
+
+enum fail_mode {
+	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
+	FAIL_ORDER,	/* chunks registered as order-1 folios */
+	FAIL_TRYGET,	/* percpu_ref_tryget() loses a race */
+};
+
+struct fail_arg {
+	const struct dmirror_api *api;
+	enum fail_mode mode;
+};
+
+/*
+ * In the child: a private device with one chunk (its first page taken and
+ * given back), the pgmap broken one way, one more page; then the caller's
+ * put of that page, to show what a page handed out unreferenced leads to.
+ */
+static void alloc_child(void *arg, long out[CHILD_OUT])
+{
+	const struct fail_arg *a = arg;
+	const struct dmirror_api *api = a->api;
+	struct world *w;
+	struct page *page;
+
+	if (a->mode == FAIL_ORDER)
+		mock_memremap_vmemmap_shift(1);
+	w = world_new(api, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
+	if (a->mode != FAIL_ORDER) {
+		page = api->alloc_page(&w->md);
+		if (!page)
+			_exit(4);
+		unlock_and_put(page);
+	}
+	if (a->mode == FAIL_DYING)
+		percpu_ref_kill(&chunk_pgmap(w, 0)->ref);
+	if (a->mode == FAIL_TRYGET)
+		memremap_percpu_tryget_fail_nth(1);
+	page = api->alloc_page(&w->md);
+	out[0] = page != NULL;
+	out[1] = page ? page_ref_count(page) : -1;
+	out[2] = page ? PageLocked(page) : -1;
+	out[3] = memremap_pgmap_pins(chunk_pgmap(w, 0));
+	if (page)
+		unlock_and_put(page);
+	/* Did page_free run for it, and free its backing page? */
+	out[4] = w->md.cfree;
+	out[5] = mock_sys_pages_live();
+}
+
+static void run_mode(enum fail_mode mode, struct child_result *after,
+		     struct child_result *before)
+{
+	struct fail_arg a = { &dmirror_after, mode };
+	struct fail_arg b = { &dmirror_before, mode };
+
+	run_in_child(alloc_child, &a, after);
+	run_in_child(alloc_child, &b, before);
+	child_note("after", after);
+	child_note("before", before);
+}
+
+/*
+ * The converted code's only check is WARN_ON_ONCE(dpage != &folio->page):
+ * it goes on to lock the page and hand it out at refcount 0, with no pgmap
+ * pin, as the code before it did. The caller's put then finds nothing to
+ * drop (a refcount underflow in the kernel; the library WARNs), so
+ * page_free never runs and the backing page leaks. Under UBSan, forming
+ * &folio->page from NULL is reported first.
+ */
+static void expect_unreferenced_page(const struct child_result *a,
+				     bool first_free)
+{
+	if (sanitized("undefined")) {
+		EXPECT_TRUE(a->crashed);
+		EXPECT_TRUE(strstr(a->report, "null pointer") != NULL);
+		return;
+	}
+	EXPECT_TRUE(a->returned);
+	EXPECT_EQ(a->out[0], 1);
+	EXPECT_EQ(a->out[1], 0);
+	EXPECT_EQ(a->out[2], 1);
+	EXPECT_TRUE(child_warned_in(a, "dmirror_devmem_alloc_page"));
+	EXPECT_TRUE(child_warned_in(a, "folio_put"));
+	EXPECT_EQ(a->out[4], first_free ? 1 : 0);
+	EXPECT_EQ(a->out[5], 1);
+}
+
+KTAP_CASE(request_fails_on_dying_pgmap)
+{
+	struct child_result a, b;
+	char how[512];
+
+	run_mode(FAIL_DYING, &a, &b);
+	expect_unreferenced_page(&a, true);
+	EXPECT_TRUE(b.returned);
+	EXPECT_EQ(b.out[1], 0);
+	EXPECT_EQ(b.out[4], 1);
+	EXPECT_EQ(b.out[5], 1);
+	finding("dmirror", "dmirror_devmem_alloc_page() only WARNs when "
+		"pgmap_request_folio() fails, then locks the page and hands "
+		"it out at refcount 0 with no pgmap pin, as before the patch; "
+		"the caller's put underflows, page_free never runs and the "
+		"backing page leaks [%s]", child_brief(&a, how, sizeof(how)));
+}
+
+/*
+ * On order-1 folios the page handed out first is a tail: dpage->pgmap is
+ * its head's address, not a pgmap (DESIGN §3), so the request is made on
+ * a pgmap that is not one; the order is never checked.
+ */
+KTAP_CASE(request_fails_on_wrong_order)
+{
+	struct child_result a, b;
+	char how[512];
+
+	run_mode(FAIL_ORDER, &a, &b);
+	if (sanitized("undefined")) {
+		EXPECT_TRUE(a.crashed);
+		EXPECT_TRUE(strstr(a.report, "null pointer") != NULL);
+	} else {
+		EXPECT_TRUE(a.returned);
+		EXPECT_EQ(a.out[0], 1);
+		EXPECT_TRUE(child_warned_in(&a, "not mapped"));
+		EXPECT_TRUE(child_warned_in(&a, "dmirror_devmem_alloc_page"));
+	}
+	finding("dmirror", "dmirror_devmem_alloc_page() on a pgmap of order-1 "
+		"folios reads dpage->pgmap of a tail page (its head's address) "
+		"and requests from a pgmap that is not one; it hands the tail "
+		"out unreferenced [%s]", child_brief(&a, how, sizeof(how)));
+}
+
+KTAP_CASE(request_fails_on_tryget_race)
+{
+	struct child_result a, b;
+	char how[512];
+
+	run_mode(FAIL_TRYGET, &a, &b);
+	expect_unreferenced_page(&a, true);
+	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
+	EXPECT_TRUE(b.returned);
+	EXPECT_EQ(b.out[1], 0);
+	finding("dmirror", "a percpu_ref_tryget() that loses a race: "
+		"dmirror_devmem_alloc_page() WARNs and hands out an "
+		"unreferenced page [%s]", child_brief(&a, how, sizeof(how)));
+}
+
+/* The pfn and the pgmap both come from the page: never out of range. */
+KTAP_CASE(out_of_range_pfn_is_unreachable)
+{
+	struct world *w = world_new(&dmirror_after,
+				    HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
+	struct page *pages[1024];
+	unsigned long n, bad = 0;
+	pgoff_t off;
+
+	for (n = 0; n < 1024; n++) {
+		pages[n] = dmirror_after.alloc_page(&w->md);
+		if (!pages[n]) {
+			bad++;
+			continue;
+		}
+		off = pfn_to_pgmap_offset(pages[n]->pgmap,
+					  page_to_pfn(pages[n]));
+		bad += off >= CHUNK_PAGES;
+	}
+	EXPECT_EQ(bad, 0);
+	for (n = 0; n < 1024; n++)
+		if (pages[n])
+			unlock_and_put(pages[n]);
+	EXPECT_WARNS(0);
+	world_free(w);
+	printf("    # dmirror: an out-of-range pfn cannot reach "
+	       "pgmap_request_folio(): pfn and pgmap come from the page\n");
+}
+
+KTAP_MAIN("callers_dmirror",
+	  KTAP_ENTRY(success_path_after),
+	  KTAP_ENTRY(success_path_before),
+	  KTAP_ENTRY(fill_then_free_after),
+	  KTAP_ENTRY(fill_then_free_before),
+	  KTAP_ENTRY(same_state_before_and_after),
+	  KTAP_ENTRY(allocation_failures_after),
+	  KTAP_ENTRY(allocation_failures_before),
+	  KTAP_ENTRY(request_fails_on_dying_pgmap),
+	  KTAP_ENTRY(request_fails_on_wrong_order),
+	  KTAP_ENTRY(request_fails_on_tryget_race),
+	  KTAP_ENTRY(out_of_range_pfn_is_unreachable))

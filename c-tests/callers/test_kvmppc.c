@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvmppc_uvmem_get_page() (arch/powerpc/kvm/book3s_hv_uvmem.c), before and
+ * after the patch, driven through its real allocation and free paths: the
+ * global DEVICE_PRIVATE pgmap kvmppc_uvmem_init() maps, the bitmap of used
+ * pfns, the per-page pvt and kvmppc_uvmem_page_free().
+ *
+ * Every case runs the same scenario on both versions (the _after and
+ * _before cases, or both inside one case for the A/B assertion and the
+ * failure outcomes).
+ */
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/percpu-refcount.h>
+#include <linux/bitmap.h>
+#include <memremap/test.h>
+#include "ktap.h"
+#include "callers_test.h"
+#include "kvm_book3s_uvmem.h"
+
+/* Secure memory: 4 MiB, two 2 MiB subsections. */
+#define SECMEM_PAGES	1024UL
+#define SECMEM_SIZE	(SECMEM_PAGES << PAGE_SHIFT)
+
+static unsigned long first_pfn(const struct kvmppc_uvmem_api *api)
+{
+	return api->pgmap->range.start >> PAGE_SHIFT;
+}
+
+static unsigned long used_bits(const struct kvmppc_uvmem_api *api)
+{
+	return bitmap_weight(*api->bitmap, SECMEM_PAGES);
+}
+
+static void setup(const struct kvmppc_uvmem_api *api)
+{
+	mock_kvmppc_secmem_size = SECMEM_SIZE;
+	EXPECT_EQ(api->init(), 0);
+	EXPECT_TRUE(memremap_pgmap_is_mapped(api->pgmap));
+	EXPECT_EQ(range_len(&api->pgmap->range), SECMEM_SIZE);
+}
+
+/* kvmppc_uvmem_free(): memunmap_pages() must not have to wait. */
+static void teardown(const struct kvmppc_uvmem_api *api)
+{
+	double t0 = now_ms(), spent;
+
+	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
+	api->free();
+	spent = now_ms() - t0;
+	memremap_set_wait_bound_ms(10000);
+	EXPECT_FALSE(memremap_pgmap_is_mapped(api->pgmap));
+	EXPECT_TRUE(spent < PROMPT_MS);
+	EXPECT_EQ(mock_regions_live(), 0);
+}
+
+static void success_path(const struct kvmppc_uvmem_api *api)
+{
+	struct kvm kvm = { .id = 1 }, *owner = NULL;
+	unsigned long gpa = 0;
+	struct page *page;
+
+	setup(api);
+	page = api->get_page(5UL << PAGE_SHIFT, &kvm);
+	EXPECT_NOT_NULL(page);
+	if (page) {
+		/* The first free bit is bit 0: the pgmap's first pfn. */
+		EXPECT_EQ(page_to_pfn(page), first_pfn(api));
+		EXPECT_TRUE(PageLocked(page));
+		EXPECT_EQ(page_ref_count(page), 1);
+		EXPECT_EQ(memremap_pgmap_pins(api->pgmap), 1);
+		EXPECT_PTR_EQ(folio_pgmap(page_folio(page)), api->pgmap);
+		EXPECT_TRUE(is_device_private_page(page));
+		EXPECT_TRUE(api->pvt_of(page, &owner, &gpa));
+		EXPECT_PTR_EQ(owner, &kvm);
+		EXPECT_EQ(gpa, 5UL << PAGE_SHIFT);
+		EXPECT_EQ(kvm.nr_uvmem_secured, 1);
+		EXPECT_EQ(kvm.last_gfn, 5);
+		EXPECT_EQ(kvm.last_uvmem_pfn, first_pfn(api));
+		EXPECT_EQ(used_bits(api), 1);
+
+		unlock_page(page);
+		put_page(page);
+		/* page_free ran once: gfn back to normal memory, bit clear. */
+		EXPECT_EQ(kvm.nr_mem_secured, 1);
+		EXPECT_EQ(kvm.nr_removed, 0);
+		EXPECT_EQ(page_ref_count(page), 0);
+		EXPECT_NULL(page->zone_device_data);
+		EXPECT_EQ(used_bits(api), 0);
+	}
+	EXPECT_EQ(memremap_pgmap_pins(api->pgmap), 0);
+	EXPECT_WARNS(0);
+	teardown(api);
+}
+
+KTAP_CASE(success_path_after)
+{
+	success_path(&kvmppc_after);
+}
+
+KTAP_CASE(success_path_before)
+{
+	success_path(&kvmppc_before);
+}
+
+/*
+ * Fill the secure memory, then free every page: even pages with their gfn
+ * removed, odd ones back to normal memory, so that each page_free shows in
+ * exactly one counter.
+ */
+static void fill_then_free(const struct kvmppc_uvmem_api *api,
+			   struct trace *t)
+{
+	unsigned long warns = ktap_warns();
+	struct kvm kvm = { .id = 3 };
+	struct page **pages = calloc(SECMEM_PAGES + 1, sizeof(*pages));
+	unsigned long n = 0, i, bad = 0;
+	struct page *page;
+
+	setup(api);
+	while (n <= SECMEM_PAGES) {
+		page = api->get_page((0x1000 + n) << PAGE_SHIFT, &kvm);
+		if (!page)
+			break;
+		pages[n++] = page;
+	}
+	EXPECT_EQ(n, SECMEM_PAGES);
+	trace(t, "pages", n);
+	trace(t, "pins when full", memremap_pgmap_pins(api->pgmap));
+	trace(t, "bits when full", used_bits(api));
+	trace(t, "gfns secured", kvm.nr_uvmem_secured);
+	EXPECT_EQ(memremap_pgmap_pins(api->pgmap), SECMEM_PAGES);
+	EXPECT_EQ(used_bits(api), SECMEM_PAGES);
+	/* The call that found the bitmap full secured no gfn. */
+	EXPECT_EQ(kvm.nr_uvmem_secured, SECMEM_PAGES);
+
+	for (i = 0; i < n; i++) {
+		struct kvm *owner = NULL;
+		unsigned long gpa = 0;
+
+		page = pages[i];
+		api->pvt_of(page, &owner, &gpa);
+		if (page_to_pfn(page) != first_pfn(api) + i ||
+		    !PageLocked(page) || page_ref_count(page) != 1 ||
+		    owner != &kvm || gpa != (0x1000 + i) << PAGE_SHIFT)
+			bad++;
+		trace(t, "pfn offset", page_to_pfn(page) - first_pfn(api));
+		trace(t, "refcount", page_ref_count(page));
+		trace(t, "locked", PageLocked(page));
+		trace(t, "gfn", gpa >> PAGE_SHIFT);
+	}
+	EXPECT_EQ(bad, 0);
+
+	for (i = 0; i < n; i++) {
+		if (i % 2 == 0)
+			api->set_remove_gfn(pages[i]);
+		unlock_page(pages[i]);
+		put_page(pages[i]);
+	}
+	for (i = 0, bad = 0; i < n; i++)
+		bad += page_ref_count(pages[i]) != 0;
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(kvm.nr_removed, SECMEM_PAGES / 2);
+	EXPECT_EQ(kvm.nr_mem_secured, SECMEM_PAGES / 2);
+	EXPECT_EQ(memremap_pgmap_pins(api->pgmap), 0);
+	EXPECT_EQ(used_bits(api), 0);
+	trace(t, "gfns removed", kvm.nr_removed);
+	trace(t, "gfns back to memory", kvm.nr_mem_secured);
+	trace(t, "pins when freed", memremap_pgmap_pins(api->pgmap));
+	trace(t, "bits when freed", used_bits(api));
+
+	/* The pool is whole again: the first pfn comes back first. */
+	page = api->get_page(1UL << PAGE_SHIFT, &kvm);
+	EXPECT_NOT_NULL(page);
+	if (page) {
+		EXPECT_EQ(page_to_pfn(page), first_pfn(api));
+		unlock_page(page);
+		put_page(page);
+	}
+	EXPECT_WARNS(0);
+	trace(t, "warns", ktap_warns() - warns);
+	free(pages);
+	teardown(api);
+}
+
+KTAP_CASE(fill_then_free_after)
+{
+	struct trace t = { 0 };
+
+	fill_then_free(&kvmppc_after, &t);
+	trace_free(&t);
+}
+
+KTAP_CASE(fill_then_free_before)
+{
+	struct trace t = { 0 };
+
+	fill_then_free(&kvmppc_before, &t);
+	trace_free(&t);
+}
+
+/* Pages got and freed in a mixed order, the device filled on the way. */
+static void mixed(const struct kvmppc_uvmem_api *api, struct trace *t)
+{
+	unsigned long warns = ktap_warns();
+	struct kvm kvm = { .id = 4 };
+	struct page *pages[64] = { 0 };
+	unsigned long i, gpa;
+	struct kvm *owner;
+
+	setup(api);
+	for (i = 0; i < 64; i++)
+		pages[i] = api->get_page((0x2000 + i) << PAGE_SHIFT, &kvm);
+	for (i = 0; i < 64; i += 3) {
+		unlock_page(pages[i]);
+		put_page(pages[i]);
+		trace(t, "pins", memremap_pgmap_pins(api->pgmap));
+	}
+	/* The freed bits are taken again, lowest first. */
+	for (i = 0; i < 64; i += 3) {
+		pages[i] = api->get_page((0x3000 + i) << PAGE_SHIFT, &kvm);
+		api->pvt_of(pages[i], &owner, &gpa);
+		trace(t, "pfn offset", page_to_pfn(pages[i]) - first_pfn(api));
+		trace(t, "gfn", gpa >> PAGE_SHIFT);
+		trace(t, "refcount", page_ref_count(pages[i]));
+	}
+	for (i = 0; i < 64; i++) {
+		trace(t, "locked", PageLocked(pages[i]));
+		unlock_page(pages[i]);
+		put_page(pages[i]);
+	}
+	trace(t, "secured", kvm.nr_uvmem_secured);
+	trace(t, "freed", kvm.nr_mem_secured + kvm.nr_removed);
+	trace(t, "pins", memremap_pgmap_pins(api->pgmap));
+	trace(t, "bits", used_bits(api));
+	trace(t, "warns", ktap_warns() - warns);
+	teardown(api);
+}
+
+KTAP_CASE(same_state_before_and_after)
+{
+	struct trace a = { 0 }, b = { 0 };
+
+	/* Two builds of one file: really two different functions. */
+	EXPECT_TRUE(kvmppc_after.get_page != kvmppc_before.get_page);
+	EXPECT_EQ(strcmp(kvmppc_after.version, "after"), 0);
+	EXPECT_EQ(strcmp(kvmppc_before.version, "before"), 0);
+	fill_then_free(&kvmppc_after, &a);
+	fill_then_free(&kvmppc_before, &b);
+	EXPECT_SAME_TRACE(&a, &b, 4 * SECMEM_PAGES);
+	trace_free(&a);
+	trace_free(&b);
+	mixed(&kvmppc_after, &a);
+	mixed(&kvmppc_before, &b);
+	EXPECT_SAME_TRACE(&a, &b, 64);
+	trace_free(&a);
+	trace_free(&b);
+}
+
+/*
+ * Every allocation the code can meet fails in turn: kvmppc_uvmem_init()
+ * allocates the region's resource, then memremap_pages() the pgmap's
+ * percpu_ref (percpu_ref_init(), as in the kernel), then the bitmap;
+ * kvmppc_uvmem_get_page() allocates the pvt. Each failure takes the
+ * caller's own error path and leaks nothing (the harness checks kmalloc();
+ * this checks regions and pins).
+ */
+static void allocation_failures(const struct kvmppc_uvmem_api *api)
+{
+	unsigned long n, sites = 0, live = memremap_kmalloc_live();
+	struct kvm kvm = { .id = 5 };
+	struct page *page;
+	int ret;
+
+	mock_kvmppc_secmem_size = SECMEM_SIZE;
+	for (n = 1; n < 10; n++) {
+		unsigned long injected = memremap_kmalloc_injected();
+
+		memremap_kmalloc_fail_nth(n);
+		ret = api->init();
+		memremap_kmalloc_fail_nth(0);
+		if (memremap_kmalloc_injected() == injected) {
+			EXPECT_EQ(ret, 0);
+			teardown(api);
+			break;
+		}
+		sites++;
+		EXPECT_EQ(ret, -ENOMEM);
+		EXPECT_FALSE(memremap_pgmap_is_mapped(api->pgmap));
+		EXPECT_EQ(mock_regions_live(), 0);
+		EXPECT_EQ(memremap_kmalloc_live(), live);
+	}
+	EXPECT_EQ(sites, 3);
+
+	/* memremap_pages() fails: the region goes back. */
+	mock_memremap_fail_nth(1);
+	EXPECT_EQ(api->init(), -ENOMEM);
+	EXPECT_FALSE(memremap_pgmap_is_mapped(api->pgmap));
+	EXPECT_EQ(mock_regions_live(), 0);
+
+	/* No free physical address space. */
+	mock_region_limit(SECMEM_SIZE / 2);
+	EXPECT_EQ(api->init(), -ERANGE);
+	mock_region_limit(0);
+	EXPECT_EQ(mock_regions_live(), 0);
+
+	/* The pvt cannot be had: out_clear gives the bit back. */
+	setup(api);
+	memremap_kmalloc_fail_nth(1);
+	page = api->get_page(9UL << PAGE_SHIFT, &kvm);
+	memremap_kmalloc_fail_nth(0);
+	EXPECT_NULL(page);
+	EXPECT_EQ(used_bits(api), 0);
+	EXPECT_EQ(kvm.nr_uvmem_secured, 0);
+	EXPECT_EQ(memremap_pgmap_pins(api->pgmap), 0);
+	/* It was the only allocation: the next call gets bit 0. */
+	memremap_kmalloc_fail_nth(2);
+	page = api->get_page(9UL << PAGE_SHIFT, &kvm);
+	memremap_kmalloc_fail_nth(0);
+	EXPECT_NOT_NULL(page);
+	if (page) {
+		EXPECT_EQ(page_to_pfn(page), first_pfn(api));
+		unlock_page(page);
+		put_page(page);
+	}
+	EXPECT_WARNS(0);
+	teardown(api);
+}
+
+KTAP_CASE(allocation_failures_after)
+{
+	allocation_failures(&kvmppc_after);
+}
+
+KTAP_CASE(allocation_failures_before)
+{
+	allocation_failures(&kvmppc_before);
+}
+
+/* ---- pgmap_request_folio() failing under the converted caller ---- */
+
+enum fail_mode {
+	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
+	FAIL_ORDER,	/* the pgmap is made of order-1 folios */
+	FAIL_TRYGET,	/* percpu_ref_tryget() loses a race */
+};
+
+struct fail_arg {
+	const struct kvmppc_uvmem_api *api;
+	enum fail_mode mode;
+};
+
+/* In the child: map, break the pgmap one way, get a page. */
+static void get_page_child(void *arg, long out[CHILD_OUT])
+{
+	const struct fail_arg *a = arg;
+	const struct kvmppc_uvmem_api *api = a->api;
+	struct kvm kvm = { .id = 6 };
+	struct page *page;
+
+	mock_kvmppc_secmem_size = SECMEM_SIZE;
+	if (a->mode == FAIL_ORDER)
+		mock_memremap_vmemmap_shift(1);
+	if (api->init())
+		_exit(4);
+	if (a->mode == FAIL_DYING)
+		percpu_ref_kill(&api->pgmap->ref);
+	if (a->mode == FAIL_TRYGET)
+		memremap_percpu_tryget_fail_nth(1);
+	page = api->get_page(7UL << PAGE_SHIFT, &kvm);
+	out[0] = page != NULL;
+	out[1] = page ? page_ref_count(page) : -1;
+	out[2] = page ? PageLocked(page) : -1;
+	out[3] = memremap_pgmap_pins(api->pgmap);
+}
+
+static void run_mode(enum fail_mode mode, struct child_result *after,
+		     struct child_result *before)
+{
+	struct fail_arg a = { &kvmppc_after, mode };
+	struct fail_arg b = { &kvmppc_before, mode };
+
+	run_in_child(get_page_child, &a, after);
+	run_in_child(get_page_child, &b, before);
+	child_note("after", after);
+	child_note("before", before);
+}
+
+/*
+ * After the patch, kvmppc_uvmem_get_page() writes through the folio it
+ * did not check (dpage = &folio->page; dpage->zone_device_data = pvt):
+ * a NULL dereference, after the library's WARN says why the request
+ * failed. Before it, the request's failure was ignored as well, but the
+ * page came from pfn_to_page(): it was handed out at refcount 0, with no
+ * pgmap pin.
+ */
+KTAP_CASE(request_fails_on_dying_pgmap)
+{
+	struct child_result a, b;
+	char how[512];
+
+	run_mode(FAIL_DYING, &a, &b);
+	EXPECT_TRUE(a.crashed);
+	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
+	EXPECT_TRUE(b.returned);
+	EXPECT_EQ(b.out[0], 1);
+	EXPECT_EQ(b.out[1], 0);
+	EXPECT_EQ(b.out[2], 1);
+	EXPECT_TRUE(child_warned_in(&b, "pgmap_request_folios"));
+	finding("kvmppc", "kvmppc_uvmem_get_page() does not check "
+		"pgmap_request_folio() for NULL: on a dying pgmap it writes "
+		"through a NULL folio (dpage->zone_device_data = pvt) and "
+		"oopses [%s]; before the patch it handed out a locked page "
+		"at refcount 0 with no pgmap pin",
+		child_brief(&a, how, sizeof(how)));
+}
+
+KTAP_CASE(request_fails_on_wrong_order)
+{
+	struct child_result a, b;
+	char how[512];
+
+	run_mode(FAIL_ORDER, &a, &b);
+	EXPECT_TRUE(a.crashed);
+	EXPECT_TRUE(child_warned_in(&a, "folio_order"));
+	/* The pre-patch request takes the folio, whatever its order. */
+	EXPECT_TRUE(b.returned);
+	EXPECT_EQ(b.out[0], 1);
+	EXPECT_EQ(b.out[1], 1);
+	EXPECT_EQ(b.out[3], 1);
+	EXPECT_EQ(b.nr_warns, 0);
+	finding("kvmppc", "kvmppc_uvmem_get_page() asks for order 0 whatever "
+		"the pgmap's folios are: on a pgmap of order-1 folios "
+		"pgmap_request_folio() fails and the caller dereferences "
+		"NULL [%s]; before the patch the same page was handed out "
+		"with its folio referenced",
+		child_brief(&a, how, sizeof(how)));
+}
+
+KTAP_CASE(request_fails_on_tryget_race)
+{
+	struct child_result a, b;
+	char how[512];
+
+	run_mode(FAIL_TRYGET, &a, &b);
+	EXPECT_TRUE(a.crashed);
+	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
+	EXPECT_TRUE(b.returned);
+	EXPECT_EQ(b.out[1], 0);
+	EXPECT_EQ(b.out[3], 0);
+	finding("kvmppc", "a percpu_ref_tryget() that loses a race with "
+		"memunmap_pages() makes pgmap_request_folio() WARN and return "
+		"NULL, which kvmppc_uvmem_get_page() dereferences [%s]",
+		child_brief(&a, how, sizeof(how)));
+}
+
+/*
+ * An out-of-range pfn cannot reach the request here: the bitmap spans
+ * exactly the pgmap's one range, and a full bitmap returns NULL before
+ * any request. Shown on the boundary.
+ */
+KTAP_CASE(out_of_range_pfn_is_unreachable)
+{
+	const struct kvmppc_uvmem_api *api = &kvmppc_after;
+	struct kvm kvm = { .id = 7 };
+	unsigned long n = 0, last = 0;
+	struct page *page, **pages = calloc(SECMEM_PAGES, sizeof(*pages));
+
+	setup(api);
+	EXPECT_EQ(pfn_to_pgmap_offset(api->pgmap,
+				      first_pfn(api) + SECMEM_PAGES - 1),
+		  SECMEM_PAGES - 1);
+	EXPECT_EQ(pfn_to_pgmap_offset(api->pgmap,
+				      first_pfn(api) + SECMEM_PAGES), -1UL);
+	while (n < SECMEM_PAGES &&
+	       (page = api->get_page(n << PAGE_SHIFT, &kvm))) {
+		pages[n++] = page;
+		last = page_to_pfn(page);
+	}
+	EXPECT_EQ(last, first_pfn(api) + SECMEM_PAGES - 1);
+	/* Full: NULL, and no request with a bad offset was made. */
+	EXPECT_NULL(api->get_page(0, &kvm));
+	EXPECT_WARNS(0);
+	while (n--) {
+		unlock_page(pages[n]);
+		put_page(pages[n]);
+	}
+	free(pages);
+	teardown(api);
+	printf("    # kvmppc: an out-of-range pfn cannot reach "
+	       "pgmap_request_folio(): the bitmap spans the pgmap's range\n");
+}
+
+KTAP_MAIN("callers_kvmppc",
+	  KTAP_ENTRY(success_path_after),
+	  KTAP_ENTRY(success_path_before),
+	  KTAP_ENTRY(fill_then_free_after),
+	  KTAP_ENTRY(fill_then_free_before),
+	  KTAP_ENTRY(same_state_before_and_after),
+	  KTAP_ENTRY(allocation_failures_after),
+	  KTAP_ENTRY(allocation_failures_before),
+	  KTAP_ENTRY(request_fails_on_dying_pgmap),
+	  KTAP_ENTRY(request_fails_on_wrong_order),
+	  KTAP_ENTRY(request_fails_on_tryget_race),
+	  KTAP_ENTRY(out_of_range_pfn_is_unreachable))
