@@ -274,10 +274,10 @@ fn alloc_chunk() -> Option<usize> {
 
 /// The chunk's page at `i`; `base` must be a chunk from `alloc_chunk`.
 fn chunk_page(base: usize, i: usize) -> &'static Page {
-    // SAFETY: callers pass i < CHUNK_PAGES and a chunk base from
-    // alloc_chunk: CHUNK_BYTES of memory that is never freed. Every field
-    // of Page is an atomic integer, valid for any bit pattern, so a
-    // reference to not-yet-initialised (but allocated) memory is sound.
+    // Callers pass i < CHUNK_PAGES and a base from alloc_chunk: memory
+    // that is never unmapped.
+    // SAFETY: inside a live chunk; Page is all atomic integers, valid for
+    // any bit pattern, so even not-yet-initialised memory is a sound Page.
     unsafe { &*((base + i * 64) as *const Page) }
 }
 

@@ -52,11 +52,11 @@ static DEVRES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 pub struct PgmapPtr(*mut DevPagemap);
 
 impl PgmapPtr {
+    /// `p` must stay allocated while the library may use it: until
+    /// `memunmap_pages()` returns and its pages are all put.
     /// # Safety
-    /// `p` is null or points at a `struct dev_pagemap`, followed by its
-    /// `nr_range` ranges, that stays allocated while the library may use
-    /// it: until `memunmap_pages()` returns and its pages are all put (the
-    /// kernel's rule too).
+    /// `p` is null or a `struct dev_pagemap` followed by its `nr_range`
+    /// ranges, kept allocated as above (the kernel's rule too).
     pub unsafe fn new(p: *mut DevPagemap) -> Self {
         PgmapPtr(p)
     }
