@@ -7,6 +7,10 @@
 # one table, CALLER_API = <program>_<side>; objcopy makes every other
 # global symbol local, so both versions link into one test program, which
 # runs the same scenarios on both.
+#
+# The driver code of ours that is the same in both versions is in
+# common/<caller file>.h and common/<caller file>_tail.h, which both
+# versions include: a change to either rebuilds both objects.
 
 CALLERS_DIR   := c-tests/callers
 CALLERS_OUT   := $(BUILD)/callers
@@ -28,9 +32,14 @@ $(CALLERS_OUT)/mocks/%.o: $(CALLERS_DIR)/mocks/%.c $(CALLERS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CWARN) $(CALLERS_FLAGS) -c -o $@ $<
 
+# The shared parts a caller file includes.
+caller_common = $(wildcard $(CALLERS_DIR)/common/$(1).h \
+		  $(CALLERS_DIR)/common/$(1)_tail.h)
+
 # $(1): test program, $(2): caller file, $(3): after or before
 define caller_object
-$(CALLERS_OUT)/$(3)/$(2).o: $(CALLERS_DIR)/$(3)/$(2).c $(CALLERS_HDRS)
+$(CALLERS_OUT)/$(3)/$(2).o: $(CALLERS_DIR)/$(3)/$(2).c \
+		$(call caller_common,$(2)) $(CALLERS_HDRS)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(KWARN) $(CALLERS_FLAGS) -DCALLER_API=$(1)_$(3) \
 		-DCALLER_SIDE=$(3) -c -o $$@.all $$<

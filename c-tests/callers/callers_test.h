@@ -2,8 +2,9 @@
 /*
  * Helpers the caller suites share (ours): traces of observable state for
  * the A/B assertion (same scenario, before and after the patch), running a
- * scenario in a child process and classifying how it ended, findings, and
- * timing. Include after ktap.h.
+ * scenario in a child process and classifying how it ended, the failing
+ * request's scenarios run on both versions, findings, and timing (an
+ * unmap that must not wait). Include after ktap.h.
  */
 #ifndef _CALLERS_TEST_H
 #define _CALLERS_TEST_H
@@ -307,6 +308,40 @@ static inline bool child_warned_in(const struct child_result *r,
 	return strstr(r->warns, func) != NULL;
 }
 
+/* ---- pgmap_request_folio() failing: one scenario, both versions ---- */
+
+/* How a scenario makes the request fail; each suite says how it does it. */
+enum fail_mode {
+	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
+	FAIL_ORDER,	/* the pgmap is made of order-1 folios */
+	FAIL_TRYGET,	/* a percpu_ref_tryget() loses a race */
+	FAIL_RANGE,	/* a pfn the pgmap does not map */
+};
+
+/* What a scenario in a child gets: one version's export table, the mode. */
+struct fail_arg {
+	const void *api;
+	enum fail_mode mode;
+};
+
+/*
+ * Run @fn in a child process on the version after the patch, then on the
+ * one before it, in the same @mode, and note how each ended.
+ */
+static inline void run_mode_both(child_fn fn, const void *after_api,
+				 const void *before_api, enum fail_mode mode,
+				 struct child_result *after,
+				 struct child_result *before)
+{
+	struct fail_arg a = { after_api, mode };
+	struct fail_arg b = { before_api, mode };
+
+	run_in_child(fn, &a, after);
+	run_in_child(fn, &b, before);
+	child_note("after", after);
+	child_note("before", before);
+}
+
 /* ---- time ---- */
 
 static inline double now_ms(void)
@@ -321,5 +356,21 @@ static inline double now_ms(void)
 #define UNMAP_BOUND_MS	3000
 /* What "promptly" means: well under the bound. */
 #define PROMPT_MS	1000
+
+/*
+ * Run @unmap, a statement that unmaps pgmaps, with memunmap_pages()'s wait
+ * bounded to UNMAP_BOUND_MS (then back to the default 10 s), and expect it
+ * back promptly: it must not have had to wait for a reference left behind.
+ */
+#define EXPECT_UNMAPS_PROMPTLY(unmap)					\
+	do {								\
+		double __t0 = now_ms(), __spent;			\
+									\
+		memremap_set_wait_bound_ms(UNMAP_BOUND_MS);		\
+		unmap;							\
+		__spent = now_ms() - __t0;				\
+		memremap_set_wait_bound_ms(10000);			\
+		EXPECT_TRUE(__spent < PROMPT_MS);			\
+	} while (0)
 
 #endif /* _CALLERS_TEST_H */

@@ -58,13 +58,7 @@ static void map_dax(unsigned long shift)
 
 static void unmap_dax(void)
 {
-	double t0 = now_ms(), spent;
-
-	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
-	memunmap_pages(&pgmap);
-	spent = now_ms() - t0;
-	memremap_set_wait_bound_ms(10000);
-	EXPECT_TRUE(spent < PROMPT_MS);
+	EXPECT_UNMAPS_PROMPTLY(memunmap_pages(&pgmap));
 	EXPECT_FALSE(memremap_pgmap_is_mapped(&pgmap));
 }
 
@@ -413,20 +407,15 @@ KTAP_CASE(no_allocation_to_fail)
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
-enum fail_mode {
-	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
-	FAIL_TRYGET,	/* the third folio's percpu_ref_tryget() loses */
-	FAIL_RANGE,	/* an entry whose pfn no pgmap maps */
-};
-
-struct fail_arg {
-	const struct dax_mapping_api *api;
-	enum fail_mode mode;
-};
-
+/*
+ * In the child: the device mapped, broken one way (FAIL_DYING;
+ * FAIL_TRYGET: the third folio's percpu_ref_tryget() loses; FAIL_RANGE:
+ * an entry whose pfn no pgmap maps), a PMD entry associated.
+ */
 static void associate_child(void *arg, long out[CHILD_OUT])
 {
 	const struct fail_arg *a = arg;
+	const struct dax_mapping_api *api = a->api;
 	void *entry = dax_make_entry(PFN0, DAX_PMD);
 
 	map_dax(0);
@@ -436,7 +425,7 @@ static void associate_child(void *arg, long out[CHILD_OUT])
 		memremap_percpu_tryget_fail_nth(3);
 	if (a->mode == FAIL_RANGE)
 		entry = dax_make_entry(PFN0 + DAX_PAGES + 5, 0);
-	out[0] = a->api->associate_entry(entry, &file, &vma, vma.vm_start, 0);
+	out[0] = api->associate_entry(entry, &file, &vma, vma.vm_start, 0);
 	out[1] = pins();
 	out[2] = folio_ref_count(folio_at(PFN0));
 	out[3] = folio_at(PFN0)->mapping == &file;
@@ -445,13 +434,8 @@ static void associate_child(void *arg, long out[CHILD_OUT])
 static void run_mode(enum fail_mode mode, struct child_result *after,
 		     struct child_result *before)
 {
-	struct fail_arg a = { &dax_after, mode };
-	struct fail_arg b = { &dax_before, mode };
-
-	run_in_child(associate_child, &a, after);
-	run_in_child(associate_child, &b, before);
-	child_note("after", after);
-	child_note("before", before);
+	run_mode_both(associate_child, &dax_after, &dax_before, mode, after,
+		      before);
 }
 
 /*

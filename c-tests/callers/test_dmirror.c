@@ -47,13 +47,7 @@ static struct world *world_new(const struct dmirror_api *api,
 /* Remove the device's chunks: memunmap_pages() must not wait. */
 static void world_free(struct world *w)
 {
-	double t0 = now_ms(), spent;
-
-	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
-	w->api->remove_chunks(&w->md);
-	spent = now_ms() - t0;
-	memremap_set_wait_bound_ms(10000);
-	EXPECT_TRUE(spent < PROMPT_MS);
+	EXPECT_UNMAPS_PROMPTLY(w->api->remove_chunks(&w->md));
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 	EXPECT_EQ(mock_regions_live(), 0);
 	EXPECT_EQ(mock_sys_pages_live(), 0);
@@ -284,21 +278,12 @@ KTAP_CASE(allocation_failures_before)
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
-enum fail_mode {
-	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
-	FAIL_ORDER,	/* chunks registered as order-1 folios */
-	FAIL_TRYGET,	/* percpu_ref_tryget() loses a race */
-};
-
-struct fail_arg {
-	const struct dmirror_api *api;
-	enum fail_mode mode;
-};
-
 /*
  * In the child: a private device with one chunk (its first page taken and
- * given back), the pgmap broken one way, one more page; then the caller's
- * put of that page, to show what a page handed out unreferenced leads to.
+ * given back), the pgmap broken one way (FAIL_DYING; FAIL_ORDER: chunks
+ * registered as order-1 folios; FAIL_TRYGET), one more page; then the
+ * caller's put of that page, to show what a page handed out unreferenced
+ * leads to.
  */
 static void alloc_child(void *arg, long out[CHILD_OUT])
 {
@@ -335,13 +320,8 @@ static void alloc_child(void *arg, long out[CHILD_OUT])
 static void run_mode(enum fail_mode mode, struct child_result *after,
 		     struct child_result *before)
 {
-	struct fail_arg a = { &dmirror_after, mode };
-	struct fail_arg b = { &dmirror_before, mode };
-
-	run_in_child(alloc_child, &a, after);
-	run_in_child(alloc_child, &b, before);
-	child_note("after", after);
-	child_note("before", before);
+	run_mode_both(alloc_child, &dmirror_after, &dmirror_before, mode,
+		      after, before);
 }
 
 /*

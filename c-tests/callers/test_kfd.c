@@ -143,16 +143,9 @@ static void world_finish(struct world *w)
 /* The range goes, then the device: memunmap_pages() must not wait. */
 static void world_free(struct world *w)
 {
-	double t0, spent;
-
 	svm_range_bo_unref_async(w->prange.svm_bo);
-	t0 = now_ms();
-	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
-	w->api->fini(&w->adev);
-	spent = now_ms() - t0;
-	memremap_set_wait_bound_ms(10000);
+	EXPECT_UNMAPS_PROMPTLY(w->api->fini(&w->adev));
 	EXPECT_FALSE(memremap_pgmap_is_mapped(&w->kfddev.pgmap));
-	EXPECT_TRUE(spent < PROMPT_MS);
 	EXPECT_EQ(mock_regions_live(), 0);
 	EXPECT_EQ(mock_dma_live(), 0);
 	EXPECT_EQ(mock_sys_pages_live(), 0);
@@ -463,18 +456,11 @@ KTAP_CASE(init_failures_before)
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
-enum fail_mode {
-	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
-	FAIL_ORDER,	/* VRAM registered as order-1 folios */
-	FAIL_TRYGET,	/* percpu_ref_tryget() loses a race */
-	FAIL_RANGE,	/* VRAM past what svm_migrate_init() registered */
-};
-
-struct fail_arg {
-	const struct kfd_migrate_api *api;
-	enum fail_mode mode;
-};
-
+/*
+ * In the child: a device, the pgmap broken one way (FAIL_DYING; FAIL_ORDER:
+ * VRAM registered as order-1 folios; FAIL_TRYGET; FAIL_RANGE: VRAM past
+ * what svm_migrate_init() registered), a copy of two pages.
+ */
 static void copy_child(void *arg, long out[CHILD_OUT])
 {
 	const struct fail_arg *a = arg;
@@ -503,13 +489,7 @@ static void copy_child(void *arg, long out[CHILD_OUT])
 static void run_mode(enum fail_mode mode, struct child_result *after,
 		     struct child_result *before)
 {
-	struct fail_arg a = { &kfd_after, mode };
-	struct fail_arg b = { &kfd_before, mode };
-
-	run_in_child(copy_child, &a, after);
-	run_in_child(copy_child, &b, before);
-	child_note("after", after);
-	child_note("before", before);
+	run_mode_both(copy_child, &kfd_after, &kfd_before, mode, after, before);
 }
 
 /*

@@ -44,14 +44,8 @@ static void setup(const struct kvmppc_uvmem_api *api)
 /* kvmppc_uvmem_free(): memunmap_pages() must not have to wait. */
 static void teardown(const struct kvmppc_uvmem_api *api)
 {
-	double t0 = now_ms(), spent;
-
-	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
-	api->free();
-	spent = now_ms() - t0;
-	memremap_set_wait_bound_ms(10000);
+	EXPECT_UNMAPS_PROMPTLY(api->free());
 	EXPECT_FALSE(memremap_pgmap_is_mapped(api->pgmap));
-	EXPECT_TRUE(spent < PROMPT_MS);
 	EXPECT_EQ(mock_regions_live(), 0);
 }
 
@@ -340,18 +334,10 @@ KTAP_CASE(allocation_failures_before)
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
-enum fail_mode {
-	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
-	FAIL_ORDER,	/* the pgmap is made of order-1 folios */
-	FAIL_TRYGET,	/* percpu_ref_tryget() loses a race */
-};
-
-struct fail_arg {
-	const struct kvmppc_uvmem_api *api;
-	enum fail_mode mode;
-};
-
-/* In the child: map, break the pgmap one way, get a page. */
+/*
+ * In the child: map, break the pgmap one way (FAIL_DYING, FAIL_ORDER,
+ * FAIL_TRYGET), get a page.
+ */
 static void get_page_child(void *arg, long out[CHILD_OUT])
 {
 	const struct fail_arg *a = arg;
@@ -378,13 +364,8 @@ static void get_page_child(void *arg, long out[CHILD_OUT])
 static void run_mode(enum fail_mode mode, struct child_result *after,
 		     struct child_result *before)
 {
-	struct fail_arg a = { &kvmppc_after, mode };
-	struct fail_arg b = { &kvmppc_before, mode };
-
-	run_in_child(get_page_child, &a, after);
-	run_in_child(get_page_child, &b, before);
-	child_note("after", after);
-	child_note("before", before);
+	run_mode_both(get_page_child, &kvmppc_after, &kvmppc_before, mode,
+		      after, before);
 }
 
 /*

@@ -44,13 +44,7 @@ static struct world *world_new(const struct nouveau_dmem_api *api,
 /* nouveau_dmem_fini(): every chunk unmapped, promptly. */
 static void world_free(struct world *w)
 {
-	double t0 = now_ms(), spent;
-
-	memremap_set_wait_bound_ms(UNMAP_BOUND_MS);
-	w->api->fini(&w->drm);
-	spent = now_ms() - t0;
-	memremap_set_wait_bound_ms(10000);
-	EXPECT_TRUE(spent < PROMPT_MS);
+	EXPECT_UNMAPS_PROMPTLY(w->api->fini(&w->drm));
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 	EXPECT_EQ(mock_regions_live(), 0);
 	EXPECT_EQ(w->drm.client.bos_live, 0);
@@ -293,20 +287,11 @@ KTAP_CASE(allocation_failures_before)
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
-enum fail_mode {
-	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
-	FAIL_ORDER,	/* chunks registered as order-1 folios */
-	FAIL_TRYGET,	/* percpu_ref_tryget() loses a race */
-};
-
-struct fail_arg {
-	const struct nouveau_dmem_api *api;
-	enum fail_mode mode;
-};
-
 /*
  * In the child: one chunk (its first page taken and given back, so the
- * next comes off the free list), the pgmap broken one way, one more page.
+ * next comes off the free list), the pgmap broken one way (FAIL_DYING;
+ * FAIL_ORDER: chunks registered as order-1 folios; FAIL_TRYGET), one more
+ * page.
  */
 static void alloc_child(void *arg, long out[CHILD_OUT])
 {
@@ -339,13 +324,8 @@ static void alloc_child(void *arg, long out[CHILD_OUT])
 static void run_mode(enum fail_mode mode, struct child_result *after,
 		     struct child_result *before)
 {
-	struct fail_arg a = { &nouveau_after, mode };
-	struct fail_arg b = { &nouveau_before, mode };
-
-	run_in_child(alloc_child, &a, after);
-	run_in_child(alloc_child, &b, before);
-	child_note("after", after);
-	child_note("before", before);
+	run_mode_both(alloc_child, &nouveau_after, &nouveau_before, mode,
+		      after, before);
 }
 
 /*

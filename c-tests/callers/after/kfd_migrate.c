@@ -6,13 +6,16 @@
  * but for white space.
  *
  * Ours, written to the behaviour of Linux 6.1 (DESIGN §4): the includes,
- * the head of svm_migrate_addr_to_pfn(), svm_migrate_put_vram_page(), a
- * GART copy that hands the work to the mocked SDMA engine, the rest of
+ * the head of svm_migrate_addr_to_pfn(), and the rest of
  * svm_migrate_copy_to_vram() around its hunks (the cursor walk, batching,
  * the DMA error check and the error path that puts back every VRAM page
- * taken), the page_free op, svm_migrate_init()/svm_migrate_fini(), and the
- * export section at the end. The device, range, buffer object, cursor and
- * migrate_vma types are driver mocks (mocks/kfd_priv.h).
+ * taken). The driver-side neighbours, ours and the same in both versions,
+ * live in common/ and are included where they stand: common/kfd_migrate.h
+ * (svm_migrate_put_vram_page(), a GART copy that hands the work to the
+ * mocked SDMA engine) and common/kfd_migrate_tail.h (the page_free op,
+ * svm_migrate_init()/svm_migrate_fini(), the export section). The device,
+ * range, buffer object, cursor and migrate_vma types are driver mocks
+ * (mocks/kfd_priv.h).
  */
 #include <linux/pagemap.h>
 #include <linux/memremap.h>
@@ -41,32 +44,7 @@ static void svm_migrate_get_vram_page(struct dev_pagemap *pgmap,
 	lock_page(page);
 }
 
-/* Undo svm_migrate_get_vram_page() for the VRAM page at @addr. */
-static void
-svm_migrate_put_vram_page(struct amdgpu_device *adev, unsigned long addr)
-{
-	struct page *page;
-
-	page = pfn_to_page(svm_migrate_addr_to_pfn(adev, addr));
-	unlock_page(page);
-	put_page(page);
-}
-
-/*
- * Copy @npages pages between system memory (@sys, DMA addresses) and VRAM
- * (@vram, VRAM offsets) with the SDMA engine; the fence of the last job
- * goes to @mfence.
- */
-static int
-svm_migrate_copy_memory_gart(struct amdgpu_device *adev, dma_addr_t *sys,
-			     uint64_t *vram, uint64_t npages,
-			     enum MIGRATION_COPY_DIR direction,
-			     struct dma_fence **mfence)
-{
-	if (!npages)
-		return 0;
-	return amdgpu_sdma_copy(adev, sys, vram, npages, direction, mfence);
-}
+#include "../common/kfd_migrate.h"
 
 static int
 svm_migrate_copy_to_vram(struct amdgpu_device *adev, struct svm_range *prange,
@@ -161,86 +139,4 @@ out_free_vram_pages:
 	return r;
 }
 
-/* The last reference to a VRAM page is gone: drop its buffer object. */
-static void svm_migrate_page_free(struct page *page)
-{
-	struct svm_range_bo *svm_bo = page->zone_device_data;
-
-	if (svm_bo) {
-		pr_debug("ref: %d\n", svm_range_bo_refcount(svm_bo));
-		svm_range_bo_unref_async(svm_bo);
-	}
-}
-
-/* CPU faults on VRAM pages migrate back to RAM: not modelled. */
-static vm_fault_t svm_migrate_to_ram(struct vm_fault *vmf)
-{
-	return VM_FAULT_SIGBUS;
-}
-
-static const struct dev_pagemap_ops svm_migrate_pgmap_ops = {
-	.page_free = svm_migrate_page_free,
-	.migrate_to_ram = svm_migrate_to_ram,
-};
-
-/*
- * Register all of the device's VRAM as one DEVICE_PRIVATE pgmap, in free
- * physical address space; the pgmap goes with the device.
- */
-int svm_migrate_init(struct amdgpu_device *adev)
-{
-	struct kfd_dev *kfddev = adev->kfd.dev;
-	struct dev_pagemap *pgmap;
-	struct resource *res;
-	unsigned long size;
-	void *r;
-
-	pgmap = &kfddev->pgmap;
-	memset(pgmap, 0, sizeof(*pgmap));
-
-	size = ALIGN(adev->gmc.real_vram_size, 2ULL << 20);
-	res = request_free_mem_region(&iomem_resource, size, "amdgpu_vram");
-	if (IS_ERR(res))
-		return -ENOMEM;
-
-	pgmap->range.start = res->start;
-	pgmap->range.end = res->end;
-	pgmap->type = MEMORY_DEVICE_PRIVATE;
-	pgmap->nr_range = 1;
-	pgmap->ops = &svm_migrate_pgmap_ops;
-	pgmap->owner = adev;
-	pgmap->flags = 0;
-	r = devm_memremap_pages(adev->dev, pgmap);
-	if (IS_ERR(r)) {
-		pr_err("failed to register HMM device memory\n");
-		release_mem_region(res->start, resource_size(res));
-		/* No SVM on this device. */
-		pgmap->type = 0;
-		return PTR_ERR(r);
-	}
-	return 0;
-}
-
-/* What the driver core does when the device goes away. */
-void svm_migrate_fini(struct amdgpu_device *adev)
-{
-	struct dev_pagemap *pgmap = &adev->kfd.dev->pgmap;
-
-	if (!pgmap->type)
-		return;
-	devm_memunmap_pages(adev->dev, pgmap);
-	release_mem_region(pgmap->range.start, range_len(&pgmap->range));
-	pgmap->type = 0;
-}
-
-/* ---- Export section (ours, not kernel code): what the tests reach. ---- */
-
-const struct kfd_migrate_api CALLER_API = {
-	.version = CALLER_VERSION,
-	.init = svm_migrate_init,
-	.fini = svm_migrate_fini,
-	.copy_to_vram = svm_migrate_copy_to_vram,
-	.put_vram_page = svm_migrate_put_vram_page,
-	.addr_to_pfn = svm_migrate_addr_to_pfn,
-	.pgmap_ops = &svm_migrate_pgmap_ops,
-};
+#include "../common/kfd_migrate_tail.h"

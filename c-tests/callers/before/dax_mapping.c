@@ -6,10 +6,13 @@
  *
  * Ours, written to the behaviour DESIGN §4 describes (the file is new in
  * the dax reference counting series the patch builds on): the includes,
- * the head of dax_associate_entry() and its end, dax_zap_entry(), the head
- * of dax_zap_pages() and its end, and the export section at the end. The
- * DAX entry encoding, dax_for_each_folio(), dax_folio_idle(),
- * dax_mapping_set_cow() and the xa_state are mocks (mocks/dax-private.h).
+ * the head of dax_associate_entry() and its end, and the head of
+ * dax_zap_pages() and its end. The driver-side neighbours, ours and the
+ * same in both versions, live in common/ and are included where they
+ * stand: common/dax_mapping.h (dax_zap_entry()) and
+ * common/dax_mapping_tail.h (the export section). The DAX entry encoding,
+ * dax_for_each_folio(), dax_folio_idle(), dax_mapping_set_cow() and the
+ * xa_state are mocks (mocks/dax-private.h).
  */
 #include <linux/pagemap.h>
 #include <linux/memremap.h>
@@ -52,11 +55,7 @@ static vm_fault_t dax_associate_entry(void *entry,
 	return 0;
 }
 
-/* Mark the entry at @xas zapped: its folios' references are gone. */
-static void dax_zap_entry(struct xa_state *xas, void *entry)
-{
-	xas_store(xas, dax_make_zapped(entry));
-}
+#include "../common/dax_mapping.h"
 
 /*
  * Drop the references dax_associate_entry() took on the folios of @entry,
@@ -88,10 +87,4 @@ static struct page *dax_zap_pages(struct xa_state *xas, void *entry)
 	return ret;
 }
 
-/* ---- Export section (ours, not kernel code): what the tests reach. ---- */
-
-const struct dax_mapping_api CALLER_API = {
-	.version = CALLER_VERSION,
-	.associate_entry = dax_associate_entry,
-	.zap_pages = dax_zap_pages,
-};
+#include "../common/dax_mapping_tail.h"
