@@ -25,6 +25,12 @@ CWARN    := -Wall -Wextra -Werror
 # Files that carry the patch's lines: kbuild's default set (no
 # sign-compare), since those lines must not change to please a compiler.
 KWARN    := -Wall -Wno-sign-compare -Werror
+# With clang, kbuild's -Wno-gnu: drivers embed struct dev_pagemap, whose
+# ranges[] is a flexible array, in their own structs (a GNU extension).
+ifneq ($(findstring clang,$(CC)),)
+CWARN    += -Wno-gnu
+KWARN    += -Wno-gnu
+endif
 CSTD     := -std=gnu11 -g -O1 -fno-strict-aliasing -Iinclude -Ic-tests
 ifneq ($(SANITIZE),)
 CSTD     += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -39,6 +45,8 @@ C_HDRS   := $(wildcard include/*/*.h c-tests/*.h)
 # targets; the fragments below add theirs.
 SUITES   := $(API_TESTS)
 CHECK_EXTRA :=
+# The fragments define rules; `make` alone still builds the library.
+.DEFAULT_GOAL := all
 -include c-tests/callers/callers.mk
 -include c-tests/reference/reference.mk
 -include c-tests/hostile/hostile.mk
