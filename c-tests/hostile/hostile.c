@@ -1465,6 +1465,18 @@ static void op_put(void)
 		check_pg(pg);
 		return;
 	}
+	if (h && r < 74) {
+		/* Not freed while in use: nothing changes. */
+		page = chance(30) ? tail_of(h) : &h->folio->page;
+		note("free_zone_device_page(held pfn %#lx, refs %d)", h->pfn,
+		     h->refs);
+		call(F_free_zone_device_page);
+		free_zone_device_page(page);
+		BAD();
+		check_held(h);
+		check_pg(h->pg);
+		return;
+	}
 	if (h && r < 78 && h->pg->shift) {
 		/* folio_put() of a tail page changes nothing. */
 		page = tail_of(h);
@@ -2016,6 +2028,26 @@ static void probe_poison(struct page *page)
 	call(F_is_device_private_page);
 	CHECK(!is_device_private_page(page));
 	VALID();
+	/* It takes no reference and no lock. */
+	call(F_folio_ref_inc);
+	folio_ref_inc(folio);
+	BAD();
+	call(F_folio_ref_inc_return);
+	CHECK(folio_ref_inc_return(folio) == 0);
+	BAD();
+	call(F_trylock_page);
+	CHECK(!trylock_page(page));
+	BAD();
+	call(F_folio_trylock);
+	CHECK(!folio_trylock(folio));
+	BAD();
+	call(chance(50) ? F_lock_page : F_folio_lock);
+	if (cur == F_lock_page)
+		lock_page(page);
+	else
+		folio_lock(folio);
+	BAD();
+	CHECK(page_ref_count(page) == 0 && !PageLocked(page));
 }
 
 static void op_pages(void)
@@ -2219,7 +2251,15 @@ static void op_pgref(void)
 		return;
 	note("percpu_ref op on pg%d %s (refs %ld)", pg_index(pg), tname(&t),
 	     pg ? pg_refs(pg) : 0);
-	switch (below(7)) {
+	switch (below(8)) {
+	case 7:
+		if (!reg)
+			return;
+		/* The ref of a mapped pgmap is not set up again. */
+		call(F_percpu_ref_init);
+		CHECK(percpu_ref_init(r, NULL, 0, GFP_KERNEL) == -EBUSY);
+		BAD();
+		break;
 	case 0:
 		inject = live && chance(20);
 		if (inject)
@@ -2253,8 +2293,12 @@ static void op_pgref(void)
 			pg->extra++;
 		break;
 	case 2:
+		/*
+		 * A get after the release WARNs and counts, and the put that
+		 * follows WARNs too: the standalone refs check that.
+		 */
 		if (reg && !live && !pg_refs(pg))
-			return;	/* a get after release: unchecked */
+			return;
 		call(F_percpu_ref_get);
 		percpu_ref_get(r);
 		if (reg) {
@@ -2341,8 +2385,15 @@ static void op_sref(void)
 		unsigned int flags = 0;
 		bool inject = chance(15);
 
-		if (init)
-			return;	/* init of a live ref: unchecked */
+		if (init) {
+			/* A live ref is not set up again: nothing changes. */
+			call(F_percpu_ref_init);
+			err = percpu_ref_init(s->r, count_release, 0,
+					      GFP_KERNEL);
+			CHECK(err == -EBUSY);
+			BAD();
+			break;
+		}
 		if (chance(20))
 			flags |= PERCPU_REF_INIT_ATOMIC;
 		if (chance(15))
@@ -2384,18 +2435,23 @@ static void op_sref(void)
 			fill_garbage(s->r, sizeof(*s->r));
 		break;
 	case 2:
-		if (init && !alive && !s->held)
-			return;	/* a get after release: unchecked */
 		call(n == 1 ? F_percpu_ref_get : F_percpu_ref_get_many);
 		if (n == 1)
 			percpu_ref_get(s->r);
 		else
 			percpu_ref_get_many(s->r, n);
-		if (init) {
-			VALID();
+		if (!init) {
+			BAD();
+		} else if (!alive && !s->held) {
+			/*
+			 * A get of a ref at zero after its kill (or born dead):
+			 * it WARNs, and counts, as the kernel counts it.
+			 */
+			BAD();
 			s->held += n;
 		} else {
-			BAD();
+			VALID();
+			s->held += n;
 		}
 		break;
 	case 3:
@@ -2447,7 +2503,11 @@ static void op_sref(void)
 			BAD();
 			break;
 		}
-		VALID();
+		/* Back to zero after the release ran: WARNs, no release. */
+		if (s->state == SR_DYING && s->released && s->held == (long)n)
+			BAD();
+		else
+			VALID();
 		s->held -= n;
 		sref_released(s);
 		break;
