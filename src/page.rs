@@ -138,8 +138,7 @@ pub fn free_zone_device_page(page: &Page) {
         return;
     };
     page.mapping.store(0, Ordering::Release);
-    crate::pgmap::page_free(pgmap, page);
-    crate::pgmap::put_dev_pagemap(crate::pgmap::PgmapPtr::registered(pgmap));
+    crate::pgmap::free_page(pgmap, page);
 }
 
 /// `trylock_page()`; the poison page is never locked.

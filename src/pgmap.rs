@@ -572,17 +572,24 @@ pub fn put_dev_pagemap(pgmap: PgmapPtr) {
     }
 }
 
-/// Call the pgmap's `page_free` for `page`, if it has one.
-pub fn page_free(pgmap: usize, page: &Page) {
+/// The end of the free path: the pgmap's `page_free` for `page` (if it has
+/// one), then the pin the 0 -> 1 step took, validating the pgmap once.
+pub fn free_page(pgmap: usize, page: &Page) {
     let pgmap = PgmapPtr::registered(pgmap);
-    if state(pgmap).is_none() {
+    let Some((d, _)) = state(pgmap) else {
+        crate::warn_if!(
+            "put_dev_pagemap",
+            true,
+            "put_dev_pagemap() of pgmap {pgmap:p}, which is not mapped"
+        );
         return;
-    }
+    };
     if let Some(f) = pgmap.ops().and_then(|o| o.page_free) {
         // SAFETY: `f` is the driver's page_free for this pgmap, called as
         // the kernel does, with the page whose last reference just went.
         unsafe { f(page as *const Page as *mut Page) }
     }
+    d.put(1);
 }
 
 /// `pgmap_pfn_valid()`.
