@@ -2,7 +2,7 @@
 /*
  * An outside program: only the kernel's documented pgmap API, built
  * against the installed headers with pkg-config (make check-install).
- * It exits 0 when DESIGN §2's rules hold, and says which one failed.
+ * It exits 0 when docs/DESIGN.md §2's rules hold, and says which one failed.
  */
 #include <linux/memremap.h>
 #include <linux/mm.h>
@@ -70,6 +70,6 @@ int main(void)
 	/* Rule 4: unmap waits for nothing, the pgmap is gone. */
 	memunmap_pages(&pgmap);
 	CHECK(get_dev_pagemap(pfn, NULL) == NULL);
-	printf("example: DESIGN §2 rules 1-4 and 6 hold\n");
+	printf("example: docs/DESIGN.md §2 rules 1-4 and 6 hold\n");
 	return 0;
 }
