@@ -228,8 +228,7 @@ void sref_released(struct sref *s)
 
 /* ---- what memremap_pages() and memunmap_pages() should answer ---- */
 
-static bool overlaps(const struct pg *self, unsigned long s,
-		     unsigned long e)
+static bool overlaps(const struct pg *self, unsigned long s, unsigned long e)
 {
 	int i, j;
 
@@ -246,8 +245,9 @@ static bool overlaps(const struct pg *self, unsigned long s,
 }
 
 /*
- * What memremap_pages() answers for @pg as it stands (docs/DESIGN.md §2 and the
- * README): the errno, the WARNs, and on success the spans in @spans.
+ * What memremap_pages() answers for @pg as it stands (docs/DESIGN.md §2
+ * and the README): the errno, the WARNs, and on success the spans in
+ * @spans.
  */
 long predict_map(struct pg *pg, int *warns, struct span *spans)
 {
