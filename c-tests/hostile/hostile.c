@@ -165,25 +165,8 @@ static void teardown(void)
 		CHECK(unmap_effect(pg) == 0);
 		VALID();
 	}
-	for (i = 0; i < NDEV + 1 && !failed; i++) {
-		int j, w = 0;
-
-		call(F_devres_release_all);
-		devres_release_all(i < NDEV ? &devs[i] : &stranger);
-		for (j = ndevres - 1; j >= 0; j--) {
-			if (devres[j].dev != i)
-				continue;
-			w += unmap_effect(devres[j].pg);
-			memmove(&devres[j], &devres[j + 1],
-				(ndevres - j - 1) * sizeof(devres[0]));
-			ndevres--;
-		}
-		CHECK(warned() == (unsigned long)w);
-		if (w)
-			stats[cur].bad++;
-		else
-			stats[cur].valid++;
-	}
+	for (i = 0; i < NDEV + 1 && !failed; i++)
+		release_devres(i);
 	while (nalloc && !failed) {
 		call(F_kfree);
 		kfree(allocs[--nalloc].p);

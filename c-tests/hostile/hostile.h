@@ -145,32 +145,43 @@ void fail_at(const char *file, int line, const char *what);
 void call(enum fn f);
 unsigned long warned(void);
 
+/*
+ * The verdict on the call under test: @cond on the WARNs it made, and the
+ * column of its function's stats it counts in.
+ */
+#define VERDICT(cond, column)						\
+	do {								\
+		CHECK(cond);						\
+		stats[cur].column++;					\
+	} while (0)
+
 /* The call was valid: no WARN. */
-#define VALID()								\
-	do {								\
-		CHECK(warned() == 0);					\
-		stats[cur].valid++;					\
-	} while (0)
-
+#define VALID()		VERDICT(warned() == 0, valid)
 /* The call was bad: exactly one WARN (its answer is checked by the op). */
-#define BAD()								\
-	do {								\
-		CHECK(warned() == 1);					\
-		stats[cur].bad++;					\
-	} while (0)
-
+#define BAD()		VERDICT(warned() == 1, bad)
 /* A bad call answered with @n WARNs (one per bad item). */
-#define BAD_N(n)							\
+#define BAD_N(n)	VERDICT(warned() == (unsigned long)(n) && (n) > 0, bad)
+/* Refused without a WARN, as the kernel refuses it. */
+#define QUIET()		VERDICT(warned() == 0, quiet)
+
+/* Valid if @ok, else bad. */
+#define VALID_IF(ok)							\
 	do {								\
-		CHECK(warned() == (unsigned long)(n) && (n) > 0);	\
-		stats[cur].bad++;					\
+		if (ok)							\
+			VALID();					\
+		else							\
+			BAD();						\
 	} while (0)
 
-/* Refused without a WARN, as the kernel refuses it. */
-#define QUIET()								\
+/*
+ * One call of function @fn under test, made in @cond, which checks its
+ * answer; then its verdict (VALID, BAD or QUIET).
+ */
+#define EXPECT_CALL(fn, cond, verdict)					\
 	do {								\
-		CHECK(warned() == 0);					\
-		stats[cur].quiet++;					\
+		call(F_##fn);						\
+		CHECK(cond);						\
+		verdict();						\
 	} while (0)
 
 /* ---- the model (hostile_model.c) ---- */
@@ -314,6 +325,7 @@ struct page *tail_of(const struct held *h);
 /* ---- the operations, one a step ---- */
 
 void drain(struct pg *pg);
+void release_devres(int dev);
 
 void op_map(void);		/* hostile_pgmaps.c */
 void op_unmap(void);

@@ -59,6 +59,35 @@ void op_request(void)
 		check_pg(pg);
 }
 
+/*
+ * A put (@put) or a get of @page, which no one holds (idle, NULL, the
+ * poison page), through the folio or the page call: it WARNs and changes
+ * nothing. Only its pgmap may bring a ZONE_DEVICE folio to life.
+ */
+static void unheld_put_or_get(struct page *page, struct pg *owner, bool put)
+{
+	struct folio *folio = (struct folio *)page;
+
+	if (chance(50)) {
+		call(put ? F_folio_put : F_folio_get);
+		if (put)
+			folio_put(folio);
+		else
+			folio_get(folio);
+	} else {
+		call(put ? F_put_page : F_get_page);
+		if (put)
+			put_page(page);
+		else
+			get_page(page);
+	}
+	BAD();
+	if (page)
+		CHECK(page_ref_count(page) == 0);
+	if (owner)
+		check_pg(owner);
+}
+
 void op_put(void)
 {
 	struct held *h = random_held();
@@ -134,18 +163,7 @@ void op_put(void)
 		page = memremap_poison_page();
 		note("put of the poison page");
 	}
-	if (chance(50)) {
-		call(F_folio_put);
-		folio_put((struct folio *)page);
-	} else {
-		call(F_put_page);
-		put_page(page);
-	}
-	BAD();
-	if (page)
-		CHECK(page_ref_count(page) == 0);
-	if (owner)
-		check_pg(owner);
+	unheld_put_or_get(page, owner, true);
 }
 
 void op_get(void)
@@ -197,19 +215,7 @@ void op_get(void)
 			return;
 		note("get of idle pfn %#lx", page_to_pfn(page));
 	}
-	/* Only its pgmap may bring a ZONE_DEVICE folio to life. */
-	if (chance(50)) {
-		call(F_folio_get);
-		folio_get((struct folio *)page);
-	} else {
-		call(F_get_page);
-		get_page(page);
-	}
-	BAD();
-	if (page)
-		CHECK(page_ref_count(page) == 0);
-	if (owner)
-		check_pg(owner);
+	unheld_put_or_get(page, owner, false);
 }
 
 /* The pre-patch pair, doing what it was meant to do. */

@@ -21,13 +21,8 @@ void op_translate(void)
 		     tname(&t), pfn);
 		call(F_pfn_to_pgmap_offset);
 		r = pfn_to_pgmap_offset(t.p, pfn);
-		if (live) {
-			CHECK(r == pg_pfn_to_off(pg, pfn));
-			VALID();
-		} else {
-			CHECK(r == -1UL);
-			BAD();
-		}
+		CHECK(r == (live ? pg_pfn_to_off(pg, pfn) : -1UL));
+		VALID_IF(live);
 		break;
 	case 1:
 		off = pick_offset(pg);
@@ -35,13 +30,8 @@ void op_translate(void)
 		     tname(&t), off);
 		call(F_pgmap_offset_to_pfn);
 		r = pgmap_offset_to_pfn(t.p, off);
-		if (live) {
-			CHECK(r == pg_off_to_pfn(pg, off));
-			VALID();
-		} else {
-			CHECK(r == -1UL);
-			BAD();
-		}
+		CHECK(r == (live ? pg_off_to_pfn(pg, off) : -1UL));
+		VALID_IF(live);
 		break;
 	default:
 		pfn = pick_pfn();
@@ -49,13 +39,8 @@ void op_translate(void)
 		     tname(&t), pfn);
 		call(F_pgmap_pfn_valid);
 		v = pgmap_pfn_valid(t.p, pfn);
-		if (registered(pg)) {
-			CHECK(v == pg_usable(pg, pfn));
-			VALID();
-		} else {
-			CHECK(!v);
-			BAD();
-		}
+		CHECK(v == (registered(pg) && pg_usable(pg, pfn)));
+		VALID_IF(registered(pg));
 	}
 }
 
@@ -100,10 +85,7 @@ void op_get_dev_pagemap(void)
 	}
 out:
 	CHECK(got == want);
-	if (bad)
-		BAD();
-	else
-		VALID();
+	VALID_IF(!bad);
 	if (cached.pg)
 		check_pg(cached.pg);
 	if (got)

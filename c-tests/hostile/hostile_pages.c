@@ -6,80 +6,78 @@
  */
 #include "hostile.h"
 
+/* A page predicate under test, and the answer the model wants of it. */
+struct page_test {
+	enum fn f;
+	bool (*test)(const struct page *page);
+	bool want;
+};
+
+/* Ask @page each of the @n predicates: valid calls, the answers wanted. */
+static void test_page(struct page *page, const struct page_test *tests,
+		      size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		call(tests[i].f);
+		CHECK(tests[i].test(page) == tests[i].want);
+		VALID();
+	}
+}
+
 /* The page calls on a page that is in the memmap. */
 static void probe_page(struct pg *owner, unsigned long pfn, struct page *page)
 {
 	bool usable = pg_usable(owner, pfn);
 	unsigned long head = usable ? pg_head(owner, pfn) : pfn;
 	unsigned int order = usable ? owner->shift : 0;
+	/* No type for an altmap page (0 is no enum memory_type). */
+	unsigned int type = usable ? owner->type : 0;
 	struct held *h = usable ? find_held(head) : NULL;
 	struct page *hp = pfn_to_page(head);
+	const struct page_test tests[] = {
+		{ F_is_zone_device_page, is_zone_device_page, usable },
+		{ F_PageTail, PageTail, pfn != head },
+		{ F_PageHead, PageHead, usable && order && pfn == head },
+		{ F_is_device_private_page, is_device_private_page,
+		  type == MEMORY_DEVICE_PRIVATE },
+		{ F_is_device_coherent_page, is_device_coherent_page,
+		  type == MEMORY_DEVICE_COHERENT },
+		{ F_is_pci_p2pdma_page, is_pci_p2pdma_page,
+		  type == MEMORY_DEVICE_PCI_P2PDMA },
+		{ F_PageLocked, PageLocked, h && h->locked },
+	};
 	struct folio *folio;
 	unsigned long n;
 	struct page *p;
 
-	call(F_page_to_pfn);
-	CHECK(page_to_pfn(page) == pfn);
-	VALID();
-	call(F_is_zone_device_page);
-	CHECK(is_zone_device_page(page) == usable);
-	VALID();
+	EXPECT_CALL(page_to_pfn, page_to_pfn(page) == pfn, VALID);
 	call(F_page_folio);
 	folio = page_folio(page);
 	CHECK(folio == (struct folio *)hp);
 	VALID();
-	call(F_compound_head);
-	CHECK(compound_head(page) == hp);
-	VALID();
-	call(F_PageTail);
-	CHECK(PageTail(page) == (pfn != head));
-	VALID();
-	call(F_PageHead);
-	CHECK(PageHead(page) == (usable && order && pfn == head));
-	VALID();
-	call(F_folio_order);
-	CHECK(folio_order(folio) == order);
-	VALID();
-	call(F_folio_nr_pages);
-	CHECK(folio_nr_pages(folio) == 1L << order);
-	VALID();
-	call(F_folio_pfn);
-	CHECK(folio_pfn(folio) == head);
-	VALID();
-	call(F_folio_pgmap);
-	CHECK(folio_pgmap(folio) == (usable ? owner->map : NULL));
-	VALID();
-	call(F_folio_is_zone_device);
-	CHECK(folio_is_zone_device(folio) == usable);
-	VALID();
-	call(F_is_device_private_page);
-	CHECK(is_device_private_page(page) ==
-	      (usable && owner->type == MEMORY_DEVICE_PRIVATE));
-	VALID();
-	call(F_is_device_coherent_page);
-	CHECK(is_device_coherent_page(page) ==
-	      (usable && owner->type == MEMORY_DEVICE_COHERENT));
-	VALID();
-	call(F_is_pci_p2pdma_page);
-	CHECK(is_pci_p2pdma_page(page) ==
-	      (usable && owner->type == MEMORY_DEVICE_PCI_P2PDMA));
-	VALID();
-	call(F_folio_ref_count);
-	CHECK(folio_ref_count(folio) == (h ? h->refs : 0));
-	VALID();
-	call(F_page_ref_count);
-	CHECK(page_ref_count(page) == (h && pfn == head ? h->refs : 0));
-	VALID();
-	call(F_PageLocked);
-	CHECK(PageLocked(page) == (h && h->locked));
-	VALID();
-	if (!usable)
+	EXPECT_CALL(compound_head, compound_head(page) == hp, VALID);
+	EXPECT_CALL(folio_order, folio_order(folio) == order, VALID);
+	EXPECT_CALL(folio_nr_pages, folio_nr_pages(folio) == 1L << order,
+		    VALID);
+	EXPECT_CALL(folio_pfn, folio_pfn(folio) == head, VALID);
+	EXPECT_CALL(folio_pgmap,
+		    folio_pgmap(folio) == (usable ? owner->map : NULL), VALID);
+	EXPECT_CALL(folio_is_zone_device, folio_is_zone_device(folio) == usable,
+		    VALID);
+	EXPECT_CALL(folio_ref_count,
+		    folio_ref_count(folio) == (h ? h->refs : 0), VALID);
+	EXPECT_CALL(page_ref_count,
+		    page_ref_count(page) == (h && pfn == head ? h->refs : 0),
+		    VALID);
+	test_page(page, tests, ARRAY_SIZE(tests));
+	if (failed || !usable)
 		return;
 	/* Pages of the folio, the folio after it, and far past it. */
 	n = below(1UL << min(order, 12U));
-	call(F_folio_page);
-	CHECK(folio_page(folio, n) == pfn_to_page(head + n));
-	VALID();
+	EXPECT_CALL(folio_page, folio_page(folio, n) == pfn_to_page(head + n),
+		    VALID);
 	n = 1UL << order;
 	call(chance(50) ? F_folio_next : F_folio_page);
 	p = cur == F_folio_next ? (struct page *)folio_next(folio) :
@@ -91,62 +89,43 @@ static void probe_page(struct pg *owner, unsigned long pfn, struct page *page)
 		CHECK(p == memremap_poison_page());
 		BAD();
 	}
-	call(F_folio_page);
-	CHECK(folio_page(folio, -1UL) == memremap_poison_page());
-	BAD();
+	EXPECT_CALL(folio_page,
+		    folio_page(folio, -1UL) == memremap_poison_page(), BAD);
 }
 
 /* The page calls on the poison page: inert, and loud where it matters. */
 static void probe_poison(struct page *page)
 {
 	struct folio *folio = (struct folio *)page;
+	const struct page_test tests[] = {
+		{ F_is_zone_device_page, is_zone_device_page, false },
+		{ F_is_device_private_page, is_device_private_page, false },
+	};
 
-	call(F_page_to_pfn);
-	CHECK(page_to_pfn(page) == -1UL);
-	BAD();
-	call(F_folio_pfn);
-	CHECK(folio_pfn(folio) == -1UL);
-	BAD();
-	call(F_is_zone_device_page);
-	CHECK(!is_zone_device_page(page));
-	VALID();
-	call(F_page_folio);
-	CHECK(page_folio(page) == folio);
-	VALID();
-	call(F_folio_pgmap);
-	CHECK(folio_pgmap(folio) == NULL);
-	VALID();
-	call(F_folio_order);
-	CHECK(folio_order(folio) == 0);
-	VALID();
-	call(F_folio_page);
-	CHECK(folio_page(folio, 1 + below(4)) == page);
-	BAD();
-	call(F_folio_next);
-	CHECK(folio_next(folio) == folio);
-	BAD();
+	EXPECT_CALL(page_to_pfn, page_to_pfn(page) == -1UL, BAD);
+	EXPECT_CALL(folio_pfn, folio_pfn(folio) == -1UL, BAD);
+	EXPECT_CALL(page_folio, page_folio(page) == folio, VALID);
+	EXPECT_CALL(folio_pgmap, folio_pgmap(folio) == NULL, VALID);
+	EXPECT_CALL(folio_order, folio_order(folio) == 0, VALID);
+	EXPECT_CALL(folio_page, folio_page(folio, 1 + below(4)) == page, BAD);
+	EXPECT_CALL(folio_next, folio_next(folio) == folio, BAD);
+	test_page(page, tests, ARRAY_SIZE(tests));
+	if (failed)
+		return;
 	call(F_free_zone_device_page);
 	free_zone_device_page(page);
 	BAD();
 	call(F_unlock_page);
 	unlock_page(page);
 	BAD();
-	call(F_is_device_private_page);
-	CHECK(!is_device_private_page(page));
-	VALID();
 	/* It takes no reference and no lock. */
 	call(F_folio_ref_inc);
 	folio_ref_inc(folio);
 	BAD();
-	call(F_folio_ref_inc_return);
-	CHECK(folio_ref_inc_return(folio) == 0);
-	BAD();
-	call(F_trylock_page);
-	CHECK(!trylock_page(page));
-	BAD();
-	call(F_folio_trylock);
-	CHECK(!folio_trylock(folio));
-	BAD();
+	EXPECT_CALL(folio_ref_inc_return, folio_ref_inc_return(folio) == 0,
+		    BAD);
+	EXPECT_CALL(trylock_page, !trylock_page(page), BAD);
+	EXPECT_CALL(folio_trylock, !folio_trylock(folio), BAD);
 	call(chance(50) ? F_lock_page : F_folio_lock);
 	if (cur == F_lock_page)
 		lock_page(page);
@@ -193,9 +172,7 @@ void op_null(void)
 #define NULL_CASE(n, f, expr, safe)					\
 	case n:								\
 		note("%s(NULL)", #f);					\
-		call(F_##f);						\
-		CHECK((expr) == (safe));				\
-		BAD();							\
+		EXPECT_CALL(f, (expr) == (safe), BAD);			\
 		break
 #define NULL_VOID(n, f, stmt)						\
 	case n:								\
@@ -324,10 +301,7 @@ void op_lock(void)
 			unlock_page(page);
 		else
 			folio_unlock(h->folio);
-		if (h->locked)
-			VALID();
-		else
-			BAD();
+		VALID_IF(h->locked);
 		h->locked = false;
 		break;
 	case 6:

@@ -157,6 +157,37 @@ static bool can_abandon(struct pg *pg)
 	return false;
 }
 
+/* Forget devres entry @i: its pgmap is unmapped. */
+static void devres_forget(int i)
+{
+	memmove(&devres[i], &devres[i + 1],
+		(ndevres - i - 1) * sizeof(devres[0]));
+	ndevres--;
+}
+
+/*
+ * devres_release_all() of device @dev (NDEV: a device that has none):
+ * every pgmap it mapped with devm_memremap_pages() is unmapped, each
+ * give-up with a WARN.
+ */
+void release_devres(int dev)
+{
+	int i, w = 0;
+
+	call(F_devres_release_all);
+	devres_release_all(dev < NDEV ? &devs[dev] : &stranger);
+	for (i = ndevres - 1; i >= 0; i--) {
+		if (devres[i].dev != dev)
+			continue;
+		w += unmap_effect(devres[i].pg);
+		devres_forget(i);
+	}
+	if (w)
+		BAD_N(w);
+	else
+		VALID();
+}
+
 void op_unmap(void)
 {
 	struct target t;
@@ -173,10 +204,7 @@ void op_unmap(void)
 		call(F_memunmap_pages);
 		memunmap_pages(t.p);
 		w = t.pg ? unmap_effect(t.pg) : 1;
-		if (w)
-			BAD();
-		else
-			VALID();
+		VALID_IF(!w);
 		if (t.pg)
 			check_pg(t.pg);
 		break;
@@ -202,13 +230,8 @@ void op_unmap(void)
 		if (i == ndevres) {
 			BAD();		/* not mapped by devm for dev */
 		} else {
-			memmove(&devres[i], &devres[i + 1],
-				(ndevres - i - 1) * sizeof(devres[0]));
-			ndevres--;
-			if (unmap_effect(pg))
-				BAD();
-			else
-				VALID();
+			devres_forget(i);
+			VALID_IF(!unmap_effect(pg));
 		}
 		check_pg(pg);
 		break;
@@ -218,22 +241,7 @@ void op_unmap(void)
 			if (devres[i].dev == dev && !can_abandon(devres[i].pg))
 				return;
 		note("devres_release_all(dev%d)", dev);
-		call(F_devres_release_all);
-		devres_release_all(dev < NDEV ? &devs[dev] : &stranger);
-		w = 0;
-		for (i = ndevres - 1; i >= 0; i--) {
-			if (devres[i].dev != dev)
-				continue;
-			w += unmap_effect(devres[i].pg);
-			memmove(&devres[i], &devres[i + 1],
-				(ndevres - i - 1) * sizeof(devres[0]));
-			ndevres--;
-		}
-		CHECK(warned() == (unsigned long)w);
-		if (w)
-			stats[cur].bad++;
-		else
-			stats[cur].valid++;
+		release_devres(dev);
 		break;
 	}
 }

@@ -54,10 +54,7 @@ void op_pgref(void)
 		call(F_percpu_ref_tryget_live);
 		got = percpu_ref_tryget_live(r);
 		CHECK(got == live);
-		if (reg)
-			VALID();
-		else
-			BAD();
+		VALID_IF(reg);
 		if (got)
 			pg->extra++;
 		break;
@@ -93,19 +90,13 @@ void op_pgref(void)
 		call(F_percpu_ref_is_dying);
 		got = percpu_ref_is_dying(r);
 		CHECK(got == (reg && !live));
-		if (reg)
-			VALID();
-		else
-			BAD();
+		VALID_IF(reg);
 		break;
 	case 5:
 		call(F_percpu_ref_is_zero);
 		got = percpu_ref_is_zero(r);
 		CHECK(got == (reg && !live && !pg_refs(pg)));
-		if (reg)
-			VALID();
-		else
-			BAD();
+		VALID_IF(reg);
 		break;
 	default:
 		/* memunmap_pages() exits a pgmap's ref, nobody else. */
@@ -277,19 +268,13 @@ void op_sref(void)
 		call(F_percpu_ref_is_dying);
 		got = percpu_ref_is_dying(s->r);
 		CHECK(got == (s->state == SR_DYING));
-		if (init)
-			VALID();
-		else
-			BAD();
+		VALID_IF(init);
 		break;
 	case 9:
 		call(F_percpu_ref_is_zero);
 		got = percpu_ref_is_zero(s->r);
 		CHECK(got == (s->state == SR_DYING && !s->held));
-		if (init)
-			VALID();
-		else
-			BAD();
+		VALID_IF(init);
 		break;
 	case 10:
 		if (init)
