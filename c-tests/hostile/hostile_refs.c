@@ -182,19 +182,13 @@ void op_sref(void)
 			percpu_ref_get(s->r);
 		else
 			percpu_ref_get_many(s->r, n);
-		if (!init) {
-			BAD();
-		} else if (!alive && !s->held) {
-			/*
-			 * A get of a ref at zero after its kill (or born dead):
-			 * it WARNs, and counts, as the kernel counts it.
-			 */
-			BAD();
+		/*
+		 * A get of a ref at zero after its kill (or born dead) WARNs,
+		 * and counts, as the kernel counts it.
+		 */
+		VALID_IF(init && (alive || s->held));
+		if (init)
 			s->held += n;
-		} else {
-			VALID();
-			s->held += n;
-		}
 		break;
 	case 3:
 		call(n == 1 ? F_percpu_ref_tryget : F_percpu_ref_tryget_many);
