@@ -37,6 +37,18 @@ $(HOSTILE_OUT)/%: $(HOSTILE_DIR)/%.c $(C_HDRS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CWARN) -o $@ $< $(LIB) $(LDLIBS)
 
+# The campaign is one program of several parts (hostile.h lists them): the
+# driver (hostile.c), the model, the draws, the operations.
+HOSTILE_PARTS := $(addprefix $(HOSTILE_DIR)/,hostile.c hostile_model.c \
+		 hostile_pick.c hostile_pgmaps.c hostile_folios.c \
+		 hostile_lookups.c hostile_pages.c hostile_refs.c \
+		 hostile_misc.c)
+
+$(HOSTILE_OUT)/hostile: $(HOSTILE_PARTS) $(HOSTILE_DIR)/hostile.h \
+		$(C_HDRS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CWARN) -o $@ $(HOSTILE_PARTS) $(LIB) $(LDLIBS)
+
 check-valgrind: $(SUITES)
 	@if [ -n "$(SANITIZE)" ]; then \
 		echo "check-valgrind: unsanitized builds only" >&2; exit 1; fi

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The seed's C reference (c-tests/reference/) against the library: the
-# differential tests in tests/differential.rs, included by the top Makefile.
+# differential tests in tests/differential/, included by the top Makefile.
 #
 # make check-differential   the fixed-seed campaign (10,000 scenarios), the
 #                           sanity test and one test per finding
