@@ -2,10 +2,10 @@
 /*
  * The C reference, after side: the seed patch's new code, built under other
  * names so that it links into one test binary with the library
- * (tests/differential.rs).
+ * (tests/differential/).
  *
- * Lines from the patch (seed/pgmap_request_folio.patch), verbatim but for
- * white space, contiguous and in order:
+ * Lines from the patch (c-tests/data/pgmap_request_folio.patch), verbatim but
+ * for white space, contiguous and in order:
  *  - include/linux/memremap.h, hunk 1 (@@ -139,6 +139,28 @@): its context
  *    and '+' lines, from the "};" "};" that close struct dev_pagemap to the
  *    "return pgmap->ops && pgmap->ops->memory_failure;" of
@@ -31,7 +31,7 @@
  * The seed's percpu_ref_tryget() goes through a hook, so that a test can
  * act as another CPU right before it (memunmap_pages() killing the ref
  * between the seed's dying check and its tryget) and show what the failure
- * path after it does: see tests/differential.rs. NULL, no effect, in every
+ * path after it does: see tests/differential/. NULL, no effect, in every
  * other test.
  */
 static void (*ref_tryget_hook)(struct percpu_ref *ref);

@@ -2,10 +2,10 @@
 /*
  * The C reference, before side: the pre-patch code that the seed patch
  * removes, built under other names so that it links into one test binary
- * with the library (tests/differential.rs).
+ * with the library (tests/differential/).
  *
- * Lines from the patch (seed/pgmap_request_folio.patch), verbatim but for
- * white space, contiguous and in order:
+ * Lines from the patch (c-tests/data/pgmap_request_folio.patch), verbatim but
+ * for white space, contiguous and in order:
  *  - include/linux/memremap.h, hunk 1 (@@ -139,6 +139,28 @@), before side:
  *    its context lines (the hunk removes nothing), from the "};" "};" that
  *    close struct dev_pagemap to the "return pgmap->ops &&
