@@ -49,8 +49,9 @@ static void teardown(const struct kvmppc_uvmem_api *api)
 	EXPECT_EQ(mock_regions_live(), 0);
 }
 
-static void success_path(const struct kvmppc_uvmem_api *api)
+static void success_path(const void *arg)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	struct kvm kvm = { .id = 1 }, *owner = NULL;
 	unsigned long gpa = 0;
 	struct page *page;
@@ -86,16 +87,6 @@ static void success_path(const struct kvmppc_uvmem_api *api)
 	EXPECT_EQ(memremap_pgmap_pins(api->pgmap), 0);
 	EXPECT_WARNS(0);
 	teardown(api);
-}
-
-KTAP_CASE(success_path_after)
-{
-	success_path(&kvmppc_after);
-}
-
-KTAP_CASE(success_path_before)
-{
-	success_path(&kvmppc_before);
 }
 
 /*
@@ -178,19 +169,11 @@ static void fill_then_free(const struct kvmppc_uvmem_api *api,
 	teardown(api);
 }
 
-KTAP_CASE(fill_then_free_after)
+static void fill_then_free_alone(const void *api)
 {
 	struct trace t = { 0 };
 
-	fill_then_free(&kvmppc_after, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(fill_then_free_before)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&kvmppc_before, &t);
+	fill_then_free(api, &t);
 	trace_free(&t);
 }
 
@@ -260,8 +243,9 @@ KTAP_CASE(same_state_before_and_after)
  * caller's own error path and leaks nothing (the harness checks kmalloc();
  * this checks regions and pins).
  */
-static void allocation_failures(const struct kvmppc_uvmem_api *api)
+static void allocation_failures(const void *arg)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	unsigned long n, sites = 0, live = memremap_kmalloc_live();
 	struct kvm kvm = { .id = 5 };
 	struct page *page;
@@ -322,16 +306,6 @@ static void allocation_failures(const struct kvmppc_uvmem_api *api)
 	teardown(api);
 }
 
-KTAP_CASE(allocation_failures_after)
-{
-	allocation_failures(&kvmppc_after);
-}
-
-KTAP_CASE(allocation_failures_before)
-{
-	allocation_failures(&kvmppc_before);
-}
-
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
 /*
@@ -361,80 +335,89 @@ static void get_page_child(void *arg, long out[CHILD_OUT])
 	out[3] = memremap_pgmap_pins(api->pgmap);
 }
 
-static void run_mode(enum fail_mode mode, struct child_result *after,
-		     struct child_result *before)
-{
-	run_mode_both(get_page_child, &kvmppc_after, &kvmppc_before, mode,
-		      after, before);
-}
-
 /*
- * After the patch, kvmppc_uvmem_get_page() writes through the folio it
- * did not check (dpage = &folio->page; dpage->zone_device_data = pvt):
- * a NULL dereference, after the library's WARN says why the request
- * failed. Before it, the request's failure was ignored as well, but the
- * page came from pfn_to_page(): it was handed out at refcount 0, with no
- * pgmap pin.
+ * The scenarios, each on both versions. Failing requests: after the patch,
+ * kvmppc_uvmem_get_page() writes through the folio it did not check
+ * (dpage = &folio->page; dpage->zone_device_data = pvt): a NULL
+ * dereference, after the library's WARN says why the request failed.
+ * Before it, the request's failure was ignored as well, but the page came
+ * from pfn_to_page(): on a dying pgmap it was handed out at refcount 0,
+ * with no pgmap pin; on order-1 folios (the pre-patch request takes the
+ * folio, whatever its order) with its folio referenced.
  */
-KTAP_CASE(request_fails_on_dying_pgmap)
-{
-	struct child_result a, b;
-	char how[512];
+static const struct scenario scenarios[] = {
+	{ .name = "success_path", .run = success_path },
+	{ .name = "fill_then_free", .run = fill_then_free_alone },
+	{ .name = "allocation_failures", .run = allocation_failures },
+	{
+		.name = "request_fails_on_dying_pgmap",
+		.mode = FAIL_DYING,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 2,
+			.warned_in = { "pgmap_request_folio",
+				       "pfn_to_pgmap_offset" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "pgmap_request_folios" },
+			.out = { OUT(1), OUT(0), OUT(1), OUT(0) },
+		},
+		.finding = "kvmppc_uvmem_get_page() does not check "
+			"pgmap_request_folio() for NULL: on a dying pgmap it "
+			"writes through a NULL folio (dpage->zone_device_data "
+			"= pvt) and oopses [%s]; before the patch it handed "
+			"out a locked page at refcount 0 with no pgmap pin",
+	},
+	{
+		.name = "request_fails_on_wrong_order",
+		.mode = FAIL_ORDER,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "folio_order" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 0,
+			.out = { OUT(1), OUT(1), OUT(1), OUT(1) },
+		},
+		.finding = "kvmppc_uvmem_get_page() asks for order 0 whatever "
+			"the pgmap's folios are: on a pgmap of order-1 folios "
+			"pgmap_request_folio() fails and the caller "
+			"dereferences NULL [%s]; before the patch the same "
+			"page was handed out with its folio referenced",
+	},
+	{
+		.name = "request_fails_on_tryget_race",
+		.mode = FAIL_TRYGET,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.out = { [1] = OUT(0), [3] = OUT(0) },
+		},
+		.finding = "a percpu_ref_tryget() that loses a race with "
+			"memunmap_pages() makes pgmap_request_folio() WARN "
+			"and return NULL, which kvmppc_uvmem_get_page() "
+			"dereferences [%s]",
+	},
+};
 
-	run_mode(FAIL_DYING, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 1);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_EQ(b.out[2], 1);
-	EXPECT_TRUE(child_warned_in(&b, "pgmap_request_folios"));
-	finding("kvmppc", "kvmppc_uvmem_get_page() does not check "
-		"pgmap_request_folio() for NULL: on a dying pgmap it writes "
-		"through a NULL folio (dpage->zone_device_data = pvt) and "
-		"oopses [%s]; before the patch it handed out a locked page "
-		"at refcount 0 with no pgmap pin",
-		child_brief(&a, how, sizeof(how)));
-}
+static const struct caller_suite suite = {
+	.caller = "kvmppc",
+	.api = { &kvmppc_after, &kvmppc_before },
+	.fail_child = get_page_child,
+	.rows = scenarios,
+	.nr_rows = ARRAY_SIZE(scenarios),
+};
 
-KTAP_CASE(request_fails_on_wrong_order)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_ORDER, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "folio_order"));
-	/* The pre-patch request takes the folio, whatever its order. */
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 1);
-	EXPECT_EQ(b.out[1], 1);
-	EXPECT_EQ(b.out[3], 1);
-	EXPECT_EQ(b.nr_warns, 0);
-	finding("kvmppc", "kvmppc_uvmem_get_page() asks for order 0 whatever "
-		"the pgmap's folios are: on a pgmap of order-1 folios "
-		"pgmap_request_folio() fails and the caller dereferences "
-		"NULL [%s]; before the patch the same page was handed out "
-		"with its folio referenced",
-		child_brief(&a, how, sizeof(how)));
-}
-
-KTAP_CASE(request_fails_on_tryget_race)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_TRYGET, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_EQ(b.out[3], 0);
-	finding("kvmppc", "a percpu_ref_tryget() that loses a race with "
-		"memunmap_pages() makes pgmap_request_folio() WARN and return "
-		"NULL, which kvmppc_uvmem_get_page() dereferences [%s]",
-		child_brief(&a, how, sizeof(how)));
-}
+SCENARIO_CASES(suite, success_path)
+SCENARIO_CASES(suite, fill_then_free)
+SCENARIO_CASES(suite, allocation_failures)
+FAIL_CASE(suite, request_fails_on_dying_pgmap)
+FAIL_CASE(suite, request_fails_on_wrong_order)
+FAIL_CASE(suite, request_fails_on_tryget_race)
 
 /*
  * An out-of-range pfn cannot reach the request here: the bitmap spans
@@ -474,13 +457,10 @@ KTAP_CASE(out_of_range_pfn_is_unreachable)
 }
 
 KTAP_MAIN("callers_kvmppc",
-	  KTAP_ENTRY(success_path_after),
-	  KTAP_ENTRY(success_path_before),
-	  KTAP_ENTRY(fill_then_free_after),
-	  KTAP_ENTRY(fill_then_free_before),
+	  SCENARIO_ENTRIES(success_path),
+	  SCENARIO_ENTRIES(fill_then_free),
 	  KTAP_ENTRY(same_state_before_and_after),
-	  KTAP_ENTRY(allocation_failures_after),
-	  KTAP_ENTRY(allocation_failures_before),
+	  SCENARIO_ENTRIES(allocation_failures),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),
 	  KTAP_ENTRY(request_fails_on_wrong_order),
 	  KTAP_ENTRY(request_fails_on_tryget_race),
