@@ -250,6 +250,25 @@ static void allocation_failures_both_types(const void *api)
 	allocation_failures(api, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, 3);
 }
 
+/*
+ * A device whose type was never set (0, which test_hmm_uapi.h leaves
+ * unused for this): its first page finds no chunk type to map, so nothing
+ * is allocated, mapped or leaked, and the caller gets NULL.
+ */
+static void uninitialised_type(const void *arg)
+{
+	const struct dmirror_api *api = arg;
+	struct world *w = world_new(api, 0);
+
+	EXPECT_NULL(api->alloc_page(&w->md));
+	EXPECT_EQ(w->md.devmem_count, 0);
+	EXPECT_EQ(w->md.calloc, 0);
+	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+	EXPECT_EQ(mock_regions_live(), 0);
+	EXPECT_EQ(mock_sys_pages_live(), 0);
+	world_free(w);
+}
+
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
 /*
@@ -317,6 +336,7 @@ static const struct scenario scenarios[] = {
 		.name = "allocation_failures",
 		.run = allocation_failures_both_types,
 	},
+	{ .name = "uninitialised_type", .run = uninitialised_type },
 	{
 		.name = "request_fails_on_dying_pgmap",
 		.mode = FAIL_DYING,
@@ -405,6 +425,7 @@ static const struct caller_suite suite = {
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)
 SCENARIO_CASES(suite, allocation_failures)
+SCENARIO_CASES(suite, uninitialised_type)
 FAIL_CASE(suite, request_fails_on_dying_pgmap)
 FAIL_CASE(suite, request_fails_on_wrong_order)
 FAIL_CASE(suite, request_fails_on_tryget_race)
@@ -443,6 +464,7 @@ KTAP_MAIN("callers_dmirror",
 	  SCENARIO_ENTRIES(fill_then_free),
 	  KTAP_ENTRY(same_state_before_and_after),
 	  SCENARIO_ENTRIES(allocation_failures),
+	  SCENARIO_ENTRIES(uninitialised_type),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),
 	  KTAP_ENTRY(request_fails_on_wrong_order),
 	  KTAP_ENTRY(request_fails_on_tryget_race),
