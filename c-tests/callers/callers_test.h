@@ -365,9 +365,16 @@ struct side_expect {
 
 struct scenario {
 	const char *name;
-	/* Run in the case, on one side's export table; or NULL: */
+	/* Run in the case, on one side's export table; */
 	void (*run)(const void *api);
-	/* made to fail this way in a child (the suite's fail_child). */
+	/*
+	 * or run recording its observable state: then the A/B case
+	 * (expect_same_state()) also runs it on both sides and expects the
+	 * same trace of at least min_trace entries;
+	 */
+	void (*traced)(const void *api, struct trace *t);
+	int min_trace;
+	/* or made to fail this way in a child (the suite's fail_child). */
 	enum fail_mode mode;
 	struct side_expect side[NR_SIDES];
 	/* The after side under UBSan, where it differs (.end set). */
@@ -409,12 +416,51 @@ static inline void run_scenario_side(const struct caller_suite *s,
 
 	if (!row)
 		return;
-	if (!row->run) {
+	if (row->run) {
+		row->run(s->api[side]);
+	} else if (row->traced) {
+		struct trace t = { 0 };
+
+		row->traced(s->api[side], &t);
+		trace_free(&t);
+	} else {
 		KTAP_FAIL("scenario %s runs in a child", name);
 		return;
 	}
-	row->run(s->api[side]);
 	EXPECT_EQ(ktap_warns(), row->side[side].warns);
+}
+
+/* Every export table begins with its version, "after" or "before". */
+static inline const char *api_version(const void *api)
+{
+	return *(const char *const *)api;
+}
+
+/*
+ * The A/B assertion over the table: each traced scenario, run on the
+ * version after the patch and on the one before it, leaves the same trace.
+ */
+static inline void expect_same_state(const struct caller_suite *s)
+{
+	int i, f;
+
+	EXPECT_EQ(strcmp(api_version(s->api[AFTER]), "after"), 0);
+	EXPECT_EQ(strcmp(api_version(s->api[BEFORE]), "before"), 0);
+	for (i = 0; i < s->nr_rows; i++) {
+		const struct scenario *row = &s->rows[i];
+		struct trace a = { 0 }, b = { 0 };
+
+		if (!row->traced)
+			continue;
+		row->traced(s->api[AFTER], &a);
+		row->traced(s->api[BEFORE], &b);
+		f = ktap_failures;
+		EXPECT_SAME_TRACE(&a, &b, row->min_trace);
+		if (ktap_failures != f)
+			printf("    # (in %s)\n", row->name);
+		trace_free(&a);
+		trace_free(&b);
+	}
 }
 
 /* Check how one side's child ended against its row. */
@@ -469,7 +515,7 @@ static inline void run_fail_scenario(const struct caller_suite *s,
 
 	if (!row)
 		return;
-	if (row->run || !row->mode) {
+	if (row->run || row->traced || !row->mode) {
 		KTAP_FAIL("scenario %s runs in the case", name);
 		return;
 	}

@@ -296,32 +296,6 @@ static void cow_alone(const void *api)
 	trace_free(&t);
 }
 
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(dax_after.associate_entry != dax_before.associate_entry);
-	EXPECT_EQ(strcmp(dax_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(dax_before.version, "before"), 0);
-	frees = 0;
-	pte_entry(&dax_after, &a);
-	pmd_entry(&dax_after, 0, &a);
-	pmd_entry(&dax_after, PMD_ORDER, &a);
-	pmd_entry(&dax_after, 2, &a);
-	busy(&dax_after, &a);
-	cow(&dax_after, &a);
-	frees = 0;
-	pte_entry(&dax_before, &b);
-	pmd_entry(&dax_before, 0, &b);
-	pmd_entry(&dax_before, PMD_ORDER, &b);
-	pmd_entry(&dax_before, 2, &b);
-	busy(&dax_before, &b);
-	cow(&dax_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 4 * PMD_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-}
-
 /*
  * Neither function allocates: with the next kmalloc() armed to fail,
  * association and zapping succeed and the failure stays armed.
@@ -377,6 +351,21 @@ static void associate_child(void *arg, long out[CHILD_OUT])
 }
 
 /*
+ * Every kind of entry in turn, the count of frees from 0: what the A/B
+ * case compares.
+ */
+static void every_entry_kind(const void *api, struct trace *t)
+{
+	frees = 0;
+	pte_entry(api, t);
+	pmd_entry(api, 0, t);
+	pmd_entry(api, PMD_ORDER, t);
+	pmd_entry(api, 2, t);
+	busy(api, t);
+	cow(api, t);
+}
+
+/*
  * The scenarios, each on both versions. Failing requests:
  * dax_associate_entry() is the one converted caller that checks the
  * request: VM_FAULT_SIGBUS, before and after the patch alike. A fault
@@ -401,6 +390,12 @@ static const struct scenario scenarios[] = {
 	{ .name = "whole_device", .run = whole_device },
 	{ .name = "zap_reports_the_first_busy_folio", .run = busy_alone },
 	{ .name = "copy_on_write", .run = cow_alone },
+	/* In the A/B case only. */
+	{
+		.name = "every_entry_kind",
+		.traced = every_entry_kind,
+		.min_trace = 4 * PMD_PAGES,
+	},
 	{
 		.name = "request_fails_on_dying_pgmap",
 		.mode = FAIL_DYING,
@@ -481,6 +476,13 @@ SCENARIO_CASES(suite, pmd_entry_of_compound_folios)
 SCENARIO_CASES(suite, whole_device)
 SCENARIO_CASES(suite, zap_reports_the_first_busy_folio)
 SCENARIO_CASES(suite, copy_on_write)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(dax_after.associate_entry != dax_before.associate_entry);
+	expect_same_state(&suite);
+}
+
 FAIL_CASE(suite, request_fails_on_dying_pgmap)
 FAIL_CASE(suite, request_fails_part_way_through_an_entry)
 FAIL_CASE(suite, request_fails_on_out_of_range_pfn)

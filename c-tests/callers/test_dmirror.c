@@ -172,30 +172,10 @@ static void fill_then_free(const struct dmirror_api *api, unsigned int type,
 	mock_region_limit(0);
 }
 
-static void fill_then_free_both_types(const void *api)
+static void fill_then_free_both_types(const void *api, struct trace *t)
 {
-	struct trace t = { 0 };
-
-	fill_then_free(api, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &t);
-	fill_then_free(api, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(dmirror_after.alloc_page != dmirror_before.alloc_page);
-	EXPECT_EQ(strcmp(dmirror_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(dmirror_before.version, "before"), 0);
-	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &a);
-	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &b);
-	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, &a);
-	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
-		       &b);
-	EXPECT_SAME_TRACE(&a, &b, 2 * 3 * CHUNK_PAGES);
-	trace_free(&a);
-	trace_free(&b);
+	fill_then_free(api, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, t);
+	fill_then_free(api, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, t);
 }
 
 /*
@@ -329,7 +309,8 @@ static const struct scenario scenarios[] = {
 	{
 		/* The coherent device's second chunk conflicts. */
 		.name = "fill_then_free",
-		.run = fill_then_free_both_types,
+		.traced = fill_then_free_both_types,
+		.min_trace = 2 * 3 * CHUNK_PAGES,
 		.side = { [AFTER] = { .warns = 1 }, [BEFORE] = { .warns = 1 } },
 	},
 	{
@@ -424,6 +405,13 @@ static const struct caller_suite suite = {
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(dmirror_after.alloc_page != dmirror_before.alloc_page);
+	expect_same_state(&suite);
+}
+
 SCENARIO_CASES(suite, allocation_failures)
 SCENARIO_CASES(suite, uninitialised_type)
 FAIL_CASE(suite, request_fails_on_dying_pgmap)

@@ -231,8 +231,9 @@ static void success_path(const void *arg)
 }
 
 /* All of VRAM at once, then every page freed. */
-static void fill_then_free(const struct kfd_migrate_api *api, struct trace *t)
+static void fill_then_free(const void *arg, struct trace *t)
 {
+	const struct kfd_migrate_api *api = arg;
 	static const unsigned long all[] = { 0, VRAM_PAGES };
 	struct world *w = world_new(api);
 	unsigned long released = mock_svm_bo_released;
@@ -261,13 +262,6 @@ static void fill_then_free(const struct kfd_migrate_api *api, struct trace *t)
 	EXPECT_EQ(mock_svm_bo_released, released + 1);
 }
 
-static void fill_then_free_alone(const void *api)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(api, &t);
-	trace_free(&t);
-}
 
 /* Pages 3, 11 and 12 have nothing to migrate. */
 static bool some_holes(unsigned long i)
@@ -275,8 +269,9 @@ static bool some_holes(unsigned long i)
 	return i == 3 || i == 11 || i == 12;
 }
 
-static void holes(const struct kfd_migrate_api *api, struct trace *t)
+static void holes(const void *arg, struct trace *t)
 {
+	const struct kfd_migrate_api *api = arg;
 	unsigned long warns = ktap_warns();
 	static const unsigned long blocks[] = { 64, 6, 512, 10, 8, 8 };
 	struct world *w = world_new(api);
@@ -289,25 +284,6 @@ static void holes(const struct kfd_migrate_api *api, struct trace *t)
 	trace(t, "pins", pins(w));
 	trace(t, "warns", ktap_warns() - warns);
 	world_free(w);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(kfd_after.copy_to_vram != kfd_before.copy_to_vram);
-	EXPECT_EQ(strcmp(kfd_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(kfd_before.version, "before"), 0);
-	fill_then_free(&kfd_after, &a);
-	fill_then_free(&kfd_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 5 * VRAM_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-	holes(&kfd_after, &a);
-	holes(&kfd_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 5 * 20);
-	trace_free(&a);
-	trace_free(&b);
 }
 
 /*
@@ -465,7 +441,13 @@ static void copy_child(void *arg, long out[CHILD_OUT])
  */
 static const struct scenario scenarios[] = {
 	{ .name = "success_path", .run = success_path },
-	{ .name = "fill_then_free", .run = fill_then_free_alone },
+	{
+		.name = "fill_then_free",
+		.traced = fill_then_free,
+		.min_trace = 5 * VRAM_PAGES,
+	},
+	/* In the A/B case only. */
+	{ .name = "holes", .traced = holes, .min_trace = 5 * 20 },
 	{ .name = "copy_failures", .run = copy_failures },
 	{ .name = "init_failures", .run = init_failures },
 	{
@@ -554,6 +536,13 @@ static const struct caller_suite suite = {
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(kfd_after.copy_to_vram != kfd_before.copy_to_vram);
+	expect_same_state(&suite);
+}
+
 SCENARIO_CASES(suite, copy_failures)
 SCENARIO_CASES(suite, init_failures)
 FAIL_CASE(suite, request_fails_on_dying_pgmap)

@@ -94,9 +94,9 @@ static void success_path(const void *arg)
  * removed, odd ones back to normal memory, so that each page_free shows in
  * exactly one counter.
  */
-static void fill_then_free(const struct kvmppc_uvmem_api *api,
-			   struct trace *t)
+static void fill_then_free(const void *arg, struct trace *t)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	unsigned long warns = ktap_warns();
 	struct kvm kvm = { .id = 3 };
 	struct page **pages = calloc(SECMEM_PAGES + 1, sizeof(*pages));
@@ -169,17 +169,11 @@ static void fill_then_free(const struct kvmppc_uvmem_api *api,
 	teardown(api);
 }
 
-static void fill_then_free_alone(const void *api)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(api, &t);
-	trace_free(&t);
-}
 
 /* Pages got and freed in a mixed order, the device filled on the way. */
-static void mixed(const struct kvmppc_uvmem_api *api, struct trace *t)
+static void mixed(const void *arg, struct trace *t)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	unsigned long warns = ktap_warns();
 	struct kvm kvm = { .id = 4 };
 	struct page *pages[64] = { 0 };
@@ -213,26 +207,6 @@ static void mixed(const struct kvmppc_uvmem_api *api, struct trace *t)
 	trace(t, "bits", used_bits(api));
 	trace(t, "warns", ktap_warns() - warns);
 	teardown(api);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	/* Two builds of one file: really two different functions. */
-	EXPECT_TRUE(kvmppc_after.get_page != kvmppc_before.get_page);
-	EXPECT_EQ(strcmp(kvmppc_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(kvmppc_before.version, "before"), 0);
-	fill_then_free(&kvmppc_after, &a);
-	fill_then_free(&kvmppc_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 4 * SECMEM_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-	mixed(&kvmppc_after, &a);
-	mixed(&kvmppc_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 64);
-	trace_free(&a);
-	trace_free(&b);
 }
 
 /*
@@ -347,7 +321,13 @@ static void get_page_child(void *arg, long out[CHILD_OUT])
  */
 static const struct scenario scenarios[] = {
 	{ .name = "success_path", .run = success_path },
-	{ .name = "fill_then_free", .run = fill_then_free_alone },
+	{
+		.name = "fill_then_free",
+		.traced = fill_then_free,
+		.min_trace = 4 * SECMEM_PAGES,
+	},
+	/* In the A/B case only. */
+	{ .name = "mixed", .traced = mixed, .min_trace = 64 },
 	{ .name = "allocation_failures", .run = allocation_failures },
 	{
 		.name = "request_fails_on_dying_pgmap",
@@ -415,6 +395,13 @@ static const struct caller_suite suite = {
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)
 SCENARIO_CASES(suite, allocation_failures)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	/* Two builds of one file: really two different functions. */
+	EXPECT_TRUE(kvmppc_after.get_page != kvmppc_before.get_page);
+	expect_same_state(&suite);
+}
 FAIL_CASE(suite, request_fails_on_dying_pgmap)
 FAIL_CASE(suite, request_fails_on_wrong_order)
 FAIL_CASE(suite, request_fails_on_tryget_race)

@@ -130,9 +130,9 @@ out:
 }
 
 /* VRAM for two chunks: 1024 pages, then NULL; then all freed. */
-static void fill_then_free(const struct nouveau_dmem_api *api,
-			   struct trace *t)
+static void fill_then_free(const void *arg, struct trace *t)
 {
+	const struct nouveau_dmem_api *api = arg;
 	unsigned long warns = ktap_warns();
 	struct world *w = world_new(api, 2);
 	struct page **pages = calloc(2 * CHUNK_PAGES + 1, sizeof(*pages));
@@ -183,28 +183,6 @@ static void fill_then_free(const struct nouveau_dmem_api *api,
 	world_free(w);
 }
 
-static void fill_then_free_alone(const void *api)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(api, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(nouveau_after.page_alloc_locked !=
-		    nouveau_before.page_alloc_locked);
-	EXPECT_EQ(strcmp(nouveau_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(nouveau_before.version, "before"), 0);
-	fill_then_free(&nouveau_after, &a);
-	fill_then_free(&nouveau_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 5 * 2 * CHUNK_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-}
 
 /*
  * A new chunk can fail at each of its allocations (the chunk, the
@@ -312,7 +290,11 @@ static void alloc_child(void *arg, long out[CHILD_OUT])
  */
 static const struct scenario scenarios[] = {
 	{ .name = "success_path", .run = success_path },
-	{ .name = "fill_then_free", .run = fill_then_free_alone },
+	{
+		.name = "fill_then_free",
+		.traced = fill_then_free,
+		.min_trace = 5 * 2 * CHUNK_PAGES,
+	},
 	{ .name = "allocation_failures", .run = allocation_failures },
 	{
 		.name = "request_fails_on_dying_pgmap",
@@ -400,6 +382,14 @@ static const struct caller_suite suite = {
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(nouveau_after.page_alloc_locked !=
+		    nouveau_before.page_alloc_locked);
+	expect_same_state(&suite);
+}
+
 SCENARIO_CASES(suite, allocation_failures)
 FAIL_CASE(suite, request_fails_on_dying_pgmap)
 FAIL_CASE(suite, request_fails_on_wrong_order)
