@@ -396,6 +396,12 @@ struct caller_suite {
 	int nr_rows;
 };
 
+/* A suite @name over the table @rows of the caller @caller. */
+#define DEFINE_CALLER_SUITE(name, caller, after, before, child, rows)	\
+	static const struct caller_suite name = {			\
+		caller, { after, before }, child, rows, ARRAY_SIZE(rows) \
+	}
+
 static inline const struct scenario *
 scenario_row(const struct caller_suite *s, const char *name)
 {

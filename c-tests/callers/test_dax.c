@@ -462,13 +462,8 @@ static const struct scenario scenarios[] = {
 	},
 };
 
-static const struct caller_suite suite = {
-	.caller = "dax",
-	.api = { &dax_after, &dax_before },
-	.fail_child = associate_child,
-	.rows = scenarios,
-	.nr_rows = ARRAY_SIZE(scenarios),
-};
+DEFINE_CALLER_SUITE(suite, "dax", &dax_after, &dax_before, associate_child,
+		    scenarios);
 
 SCENARIO_CASES(suite, pte_entry)
 SCENARIO_CASES(suite, pmd_entry_of_single_pages)

@@ -395,13 +395,8 @@ static const struct scenario scenarios[] = {
 	},
 };
 
-static const struct caller_suite suite = {
-	.caller = "dmirror",
-	.api = { &dmirror_after, &dmirror_before },
-	.fail_child = alloc_child,
-	.rows = scenarios,
-	.nr_rows = ARRAY_SIZE(scenarios),
-};
+DEFINE_CALLER_SUITE(suite, "dmirror", &dmirror_after, &dmirror_before,
+		    alloc_child, scenarios);
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)

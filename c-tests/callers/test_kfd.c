@@ -526,13 +526,8 @@ static const struct scenario scenarios[] = {
 	},
 };
 
-static const struct caller_suite suite = {
-	.caller = "kfd",
-	.api = { &kfd_after, &kfd_before },
-	.fail_child = copy_child,
-	.rows = scenarios,
-	.nr_rows = ARRAY_SIZE(scenarios),
-};
+DEFINE_CALLER_SUITE(suite, "kfd", &kfd_after, &kfd_before, copy_child,
+		    scenarios);
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)

@@ -384,13 +384,8 @@ static const struct scenario scenarios[] = {
 	},
 };
 
-static const struct caller_suite suite = {
-	.caller = "kvmppc",
-	.api = { &kvmppc_after, &kvmppc_before },
-	.fail_child = get_page_child,
-	.rows = scenarios,
-	.nr_rows = ARRAY_SIZE(scenarios),
-};
+DEFINE_CALLER_SUITE(suite, "kvmppc", &kvmppc_after, &kvmppc_before,
+		    get_page_child, scenarios);
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)

@@ -372,13 +372,8 @@ static const struct scenario scenarios[] = {
 	},
 };
 
-static const struct caller_suite suite = {
-	.caller = "nouveau",
-	.api = { &nouveau_after, &nouveau_before },
-	.fail_child = alloc_child,
-	.rows = scenarios,
-	.nr_rows = ARRAY_SIZE(scenarios),
-};
+DEFINE_CALLER_SUITE(suite, "nouveau", &nouveau_after, &nouveau_before,
+		    alloc_child, scenarios);
 
 SCENARIO_CASES(suite, success_path)
 SCENARIO_CASES(suite, fill_then_free)
