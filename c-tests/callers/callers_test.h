@@ -567,6 +567,24 @@ static inline void run_fail_scenario(const struct caller_suite *s,
 		run_fail_scenario(&(suite), #name);			\
 	}
 
+/* ---- allocation failures ---- */
+
+/*
+ * Run the statement @call with the @n-th kmalloc() from now armed to fail
+ * (then disarmed); true when @call met that failure, false when it made
+ * fewer than @n allocations. Tests step @n from 1 up to the first false
+ * to fail each allocation site in turn.
+ */
+#define FAILED_NTH_ALLOCATION(n, call)					\
+	({								\
+		unsigned long __injected = memremap_kmalloc_injected();\
+									\
+		memremap_kmalloc_fail_nth(n);				\
+		call;							\
+		memremap_kmalloc_fail_nth(0);				\
+		memremap_kmalloc_injected() != __injected;		\
+	})
+
 /* ---- time ---- */
 
 static inline double now_ms(void)

@@ -192,12 +192,7 @@ static void allocation_failures(const struct dmirror_api *api,
 	struct page *page;
 
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		page = api->alloc_page(&w->md);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, page = api->alloc_page(&w->md))) {
 			EXPECT_NOT_NULL(page);
 			if (page)
 				unlock_and_put(page);

@@ -299,16 +299,12 @@ static void copy_failures(const void *arg)
 
 	for (n = 1; n < 10; n++) {
 		struct world *w = world_new(api);
-		unsigned long injected, taken;
+		unsigned long taken;
 		int r;
 
 		world_vram(w, 2, blocks);
 		world_migrate(w, 16, no_hole);
-		injected = memremap_kmalloc_injected();
-		memremap_kmalloc_fail_nth(n);
-		r = world_copy(w);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, r = world_copy(w))) {
 			EXPECT_EQ(r, 0);
 			world_finish(w);
 			world_free(w);
@@ -368,12 +364,7 @@ static void init_failures(const void *arg)
 	int r;
 
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		r = api->init(&adev);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, r = api->init(&adev))) {
 			EXPECT_EQ(r, 0);
 			api->fini(&adev);
 			break;

@@ -227,12 +227,7 @@ static void allocation_failures(const void *arg)
 
 	mock_kvmppc_secmem_size = SECMEM_SIZE;
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		ret = api->init();
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, ret = api->init())) {
 			EXPECT_EQ(ret, 0);
 			teardown(api);
 			break;

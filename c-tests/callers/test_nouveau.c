@@ -198,12 +198,8 @@ static void allocation_failures(const void *arg)
 	struct page *page;
 
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		page = api->page_alloc_locked(&w->drm);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n,
+				page = api->page_alloc_locked(&w->drm))) {
 			EXPECT_NOT_NULL(page);
 			if (page)
 				api->page_free_locked(&w->drm, page);
