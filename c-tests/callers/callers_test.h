@@ -2,8 +2,9 @@
 /*
  * Helpers the caller suites share (ours): traces of observable state for
  * the A/B assertion (same scenario, before and after the patch), running a
- * scenario in a child process and classifying how it ended, the failing
- * request's scenarios run on both versions, findings, and timing (an
+ * scenario in a child process and classifying how it ended, the scenario
+ * table each suite is driven by (every scenario on both versions, each
+ * side's expected end and WARNs in its row), findings, and timing (an
  * unmap that must not wait). Include after ktap.h.
  */
 #ifndef _CALLERS_TEST_H
@@ -308,11 +309,25 @@ static inline bool child_warned_in(const struct child_result *r,
 	return strstr(r->warns, func) != NULL;
 }
 
-/* ---- pgmap_request_folio() failing: one scenario, both versions ---- */
+/* ---- the scenario table: each scenario, both versions ---- */
+
+/*
+ * A caller suite is a table of scenarios. Each runs on the version after
+ * the patch and on the one before it, and its row states what each side
+ * must come to: a scenario run in the case itself (two KTAP cases,
+ * NAME_after and NAME_before) with the WARNs each side leaves, or one that
+ * makes pgmap_request_folio() fail, run in a child process per side (one
+ * KTAP case), with how each side ends, its WARNs exactly, where they come
+ * from, and what it reported.
+ */
+
+enum side { AFTER, BEFORE, NR_SIDES };
+
+static const char *const side_name[NR_SIDES] = { "after", "before" };
 
 /* How a scenario makes the request fail; each suite says how it does it. */
 enum fail_mode {
-	FAIL_DYING,	/* percpu_ref_kill(&pgmap->ref) first */
+	FAIL_DYING = 1,	/* percpu_ref_kill(&pgmap->ref) first */
 	FAIL_ORDER,	/* the pgmap is made of order-1 folios */
 	FAIL_TRYGET,	/* a percpu_ref_tryget() loses a race */
 	FAIL_RANGE,	/* a pfn the pgmap does not map */
@@ -324,23 +339,251 @@ struct fail_arg {
 	enum fail_mode mode;
 };
 
-/*
- * Run @fn in a child process on the version after the patch, then on the
- * one before it, in the same @mode, and note how each ended.
- */
-static inline void run_mode_both(child_fn fn, const void *after_api,
-				 const void *before_api, enum fail_mode mode,
-				 struct child_result *after,
-				 struct child_result *before)
-{
-	struct fail_arg a = { after_api, mode };
-	struct fail_arg b = { before_api, mode };
+/* How a child must end. */
+enum child_end {
+	RETURNS = 1,	/* ran to its end and reported */
+	CRASHES,	/* SIGSEGV, or a sanitizer stopped it */
+};
 
-	run_in_child(fn, &a, after);
-	run_in_child(fn, &b, before);
-	child_note("after", after);
-	child_note("before", before);
+/* One expected value of a child's out[]. */
+struct out_expect {
+	bool set;
+	long value;
+};
+
+#define OUT(v) { true, (v) }
+
+/* What one side of a scenario must come to. */
+struct side_expect {
+	int warns;			/* WARNs, exactly */
+	/* Child scenarios only: */
+	enum child_end end;
+	const char *warned_in[3];	/* each among the WARNs' sources */
+	const char *report;		/* in the sanitizer's report */
+	struct out_expect out[CHILD_OUT];
+};
+
+struct scenario {
+	const char *name;
+	/* Run in the case, on one side's export table; */
+	void (*run)(const void *api);
+	/*
+	 * or run recording its observable state: then the A/B case
+	 * (expect_same_state()) also runs it on both sides and expects the
+	 * same trace of at least min_trace entries;
+	 */
+	void (*traced)(const void *api, struct trace *t);
+	int min_trace;
+	/* or made to fail this way in a child (the suite's fail_child). */
+	enum fail_mode mode;
+	struct side_expect side[NR_SIDES];
+	/* The after side under UBSan, where it differs (.end set). */
+	struct side_expect after_ubsan;
+	/*
+	 * The finding the scenario states: a format taking, when
+	 * finding_out is not 0, that out[] value of the after side (%ld),
+	 * then how the after side ended (%s).
+	 */
+	const char *finding;
+	int finding_out;
+};
+
+struct caller_suite {
+	const char *caller;		/* as the findings name it */
+	const void *api[NR_SIDES];	/* each version's export table */
+	child_fn fail_child;		/* runs a fail_arg's scenario */
+	const struct scenario *rows;
+	int nr_rows;
+};
+
+/* A suite @name over the table @rows of the caller @caller. */
+#define DEFINE_CALLER_SUITE(name, caller, after, before, child, rows)	\
+	static const struct caller_suite name = {			\
+		caller, { after, before }, child, rows, ARRAY_SIZE(rows) \
+	}
+
+static inline const struct scenario *
+scenario_row(const struct caller_suite *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->nr_rows; i++)
+		if (!strcmp(s->rows[i].name, name))
+			return &s->rows[i];
+	KTAP_FAIL("no scenario %s in the table", name);
+	return NULL;
 }
+
+/* A scenario run in the case, on one side: its WARNs as the row says. */
+static inline void run_scenario_side(const struct caller_suite *s,
+				     const char *name, enum side side)
+{
+	const struct scenario *row = scenario_row(s, name);
+
+	if (!row)
+		return;
+	if (row->run) {
+		row->run(s->api[side]);
+	} else if (row->traced) {
+		struct trace t = { 0 };
+
+		row->traced(s->api[side], &t);
+		trace_free(&t);
+	} else {
+		KTAP_FAIL("scenario %s runs in a child", name);
+		return;
+	}
+	EXPECT_EQ(ktap_warns(), row->side[side].warns);
+}
+
+/* Every export table begins with its version, "after" or "before". */
+static inline const char *api_version(const void *api)
+{
+	return *(const char *const *)api;
+}
+
+/*
+ * The A/B assertion over the table: each traced scenario, run on the
+ * version after the patch and on the one before it, leaves the same trace.
+ */
+static inline void expect_same_state(const struct caller_suite *s)
+{
+	int i, f;
+
+	EXPECT_EQ(strcmp(api_version(s->api[AFTER]), "after"), 0);
+	EXPECT_EQ(strcmp(api_version(s->api[BEFORE]), "before"), 0);
+	for (i = 0; i < s->nr_rows; i++) {
+		const struct scenario *row = &s->rows[i];
+		struct trace a = { 0 }, b = { 0 };
+
+		if (!row->traced)
+			continue;
+		row->traced(s->api[AFTER], &a);
+		row->traced(s->api[BEFORE], &b);
+		f = ktap_failures;
+		EXPECT_SAME_TRACE(&a, &b, row->min_trace);
+		if (ktap_failures != f)
+			printf("    # (in %s)\n", row->name);
+		trace_free(&a);
+		trace_free(&b);
+	}
+}
+
+/* Check how one side's child ended against its row. */
+static inline void expect_side(const struct child_result *r,
+			       const struct side_expect *e, enum side side)
+{
+	int i, failures = ktap_failures, f;
+
+	EXPECT_TRUE(e->end == RETURNS || e->end == CRASHES);
+	if (e->end == RETURNS)
+		EXPECT_TRUE(r->returned);
+	if (e->end == CRASHES)
+		EXPECT_TRUE(r->crashed);
+	EXPECT_EQ(r->nr_warns, e->warns);
+	for (i = 0; i < 3 && e->warned_in[i]; i++) {
+		f = ktap_failures;
+		EXPECT_TRUE(child_warned_in(r, e->warned_in[i]));
+		if (ktap_failures != f)
+			printf("    # no WARN from %s\n", e->warned_in[i]);
+	}
+	if (e->report) {
+		f = ktap_failures;
+		EXPECT_TRUE(strstr(r->report, e->report) != NULL);
+		if (ktap_failures != f)
+			printf("    # no \"%s\" in the report\n", e->report);
+	}
+	for (i = 0; i < CHILD_OUT; i++) {
+		if (!e->out[i].set)
+			continue;
+		f = ktap_failures;
+		EXPECT_EQ(r->out[i], e->out[i].value);
+		if (ktap_failures != f)
+			printf("    # (out[%d])\n", i);
+	}
+	if (ktap_failures != failures)
+		printf("    # (those above: the %s side)\n", side_name[side]);
+}
+
+/*
+ * A scenario that makes the request fail: in a child process on the
+ * version after the patch, then on the one before it, in the row's mode;
+ * each side as the row says, and the finding stated.
+ */
+static inline void run_fail_scenario(const struct caller_suite *s,
+				     const char *name)
+{
+	const struct scenario *row = scenario_row(s, name);
+	struct child_result r[NR_SIDES];
+	const struct side_expect *e;
+	char how[512];
+	int side;
+
+	if (!row)
+		return;
+	if (row->run || row->traced || !row->mode) {
+		KTAP_FAIL("scenario %s runs in the case", name);
+		return;
+	}
+	for (side = 0; side < NR_SIDES; side++) {
+		struct fail_arg arg = { s->api[side], row->mode };
+
+		run_in_child(s->fail_child, &arg, &r[side]);
+		child_note(side_name[side], &r[side]);
+	}
+	for (side = 0; side < NR_SIDES; side++) {
+		e = &row->side[side];
+		if (side == AFTER && row->after_ubsan.end &&
+		    sanitized("undefined"))
+			e = &row->after_ubsan;
+		expect_side(&r[side], e, side);
+	}
+	child_brief(&r[AFTER], how, sizeof(how));
+	if (row->finding_out)
+		finding(s->caller, row->finding, r[AFTER].out[row->finding_out],
+			how);
+	else
+		finding(s->caller, row->finding, how);
+}
+
+/* The two KTAP cases of a scenario run in the case: NAME_after, _before. */
+#define SCENARIO_CASES(suite, name)					\
+	KTAP_CASE(name##_after)						\
+	{								\
+		run_scenario_side(&(suite), #name, AFTER);		\
+	}								\
+	KTAP_CASE(name##_before)					\
+	{								\
+		run_scenario_side(&(suite), #name, BEFORE);		\
+	}
+
+#define SCENARIO_ENTRIES(name)						\
+	KTAP_ENTRY(name##_after), KTAP_ENTRY(name##_before)
+
+/* The KTAP case of a scenario that makes the request fail. */
+#define FAIL_CASE(suite, name)						\
+	KTAP_CASE(name)							\
+	{								\
+		run_fail_scenario(&(suite), #name);			\
+	}
+
+/* ---- allocation failures ---- */
+
+/*
+ * Run the statement @call with the @n-th kmalloc() from now armed to fail
+ * (then disarmed); true when @call met that failure, false when it made
+ * fewer than @n allocations. Tests step @n from 1 up to the first false
+ * to fail each allocation site in turn.
+ */
+#define FAILED_NTH_ALLOCATION(n, call)					\
+	({								\
+		unsigned long __injected = memremap_kmalloc_injected();\
+									\
+		memremap_kmalloc_fail_nth(n);				\
+		call;							\
+		memremap_kmalloc_fail_nth(0);				\
+		memremap_kmalloc_injected() != __injected;		\
+	})
 
 /* ---- time ---- */
 

@@ -158,7 +158,7 @@ static void pmd_entry(const struct dax_mapping_api *api, unsigned long shift,
 	unmap_dax();
 }
 
-static void pte_entry_both(const struct dax_mapping_api *api)
+static void pte_entry_alone(const void *api)
 {
 	struct trace t = { 0 };
 
@@ -166,17 +166,7 @@ static void pte_entry_both(const struct dax_mapping_api *api)
 	trace_free(&t);
 }
 
-KTAP_CASE(pte_entry_after)
-{
-	pte_entry_both(&dax_after);
-}
-
-KTAP_CASE(pte_entry_before)
-{
-	pte_entry_both(&dax_before);
-}
-
-static void pmd_entries(const struct dax_mapping_api *api)
+static void pmd_entries(const void *api)
 {
 	struct trace t = { 0 };
 
@@ -184,18 +174,8 @@ static void pmd_entries(const struct dax_mapping_api *api)
 	trace_free(&t);
 }
 
-KTAP_CASE(pmd_entry_of_single_pages_after)
-{
-	pmd_entries(&dax_after);
-}
-
-KTAP_CASE(pmd_entry_of_single_pages_before)
-{
-	pmd_entries(&dax_before);
-}
-
 /* vmemmap_shift > 0: each folio requested at its own order. */
-static void compound(const struct dax_mapping_api *api)
+static void compound(const void *api)
 {
 	struct trace t = { 0 };
 
@@ -204,19 +184,10 @@ static void compound(const struct dax_mapping_api *api)
 	trace_free(&t);
 }
 
-KTAP_CASE(pmd_entry_of_compound_folios_after)
-{
-	compound(&dax_after);
-}
-
-KTAP_CASE(pmd_entry_of_compound_folios_before)
-{
-	compound(&dax_before);
-}
-
 /* Both PMDs of the device associated, then zapped: every page freed. */
-static void whole_device(const struct dax_mapping_api *api)
+static void whole_device(const void *arg)
 {
+	const struct dax_mapping_api *api = arg;
 	void *e0 = dax_make_entry(PFN0, DAX_PMD), *s0 = e0;
 	void *e1 = dax_make_entry(PFN0 + PMD_PAGES, DAX_PMD), *s1 = e1;
 	struct xa_state x0 = { .xa_slot = &s0 }, x1 = { .xa_slot = &s1 };
@@ -237,16 +208,6 @@ static void whole_device(const struct dax_mapping_api *api)
 	EXPECT_EQ(pins(), 0);
 	EXPECT_WARNS(0);
 	unmap_dax();
-}
-
-KTAP_CASE(whole_device_after)
-{
-	whole_device(&dax_after);
-}
-
-KTAP_CASE(whole_device_before)
-{
-	whole_device(&dax_before);
 }
 
 /*
@@ -295,19 +256,11 @@ static void busy(const struct dax_mapping_api *api, struct trace *t)
 	unmap_dax();
 }
 
-KTAP_CASE(zap_reports_the_first_busy_folio_after)
+static void busy_alone(const void *api)
 {
 	struct trace t = { 0 };
 
-	busy(&dax_after, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(zap_reports_the_first_busy_folio_before)
-{
-	struct trace t = { 0 };
-
-	busy(&dax_before, &t);
+	busy(api, &t);
 	trace_free(&t);
 }
 
@@ -335,46 +288,12 @@ static void cow(const struct dax_mapping_api *api, struct trace *t)
 	unmap_dax();
 }
 
-KTAP_CASE(copy_on_write_after)
+static void cow_alone(const void *api)
 {
 	struct trace t = { 0 };
 
-	cow(&dax_after, &t);
+	cow(api, &t);
 	trace_free(&t);
-}
-
-KTAP_CASE(copy_on_write_before)
-{
-	struct trace t = { 0 };
-
-	cow(&dax_before, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(dax_after.associate_entry != dax_before.associate_entry);
-	EXPECT_EQ(strcmp(dax_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(dax_before.version, "before"), 0);
-	frees = 0;
-	pte_entry(&dax_after, &a);
-	pmd_entry(&dax_after, 0, &a);
-	pmd_entry(&dax_after, PMD_ORDER, &a);
-	pmd_entry(&dax_after, 2, &a);
-	busy(&dax_after, &a);
-	cow(&dax_after, &a);
-	frees = 0;
-	pte_entry(&dax_before, &b);
-	pmd_entry(&dax_before, 0, &b);
-	pmd_entry(&dax_before, PMD_ORDER, &b);
-	pmd_entry(&dax_before, 2, &b);
-	busy(&dax_before, &b);
-	cow(&dax_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 4 * PMD_PAGES);
-	trace_free(&a);
-	trace_free(&b);
 }
 
 /*
@@ -431,92 +350,137 @@ static void associate_child(void *arg, long out[CHILD_OUT])
 	out[3] = folio_at(PFN0)->mapping == &file;
 }
 
-static void run_mode(enum fail_mode mode, struct child_result *after,
-		     struct child_result *before)
+/*
+ * Every kind of entry in turn, the count of frees from 0: what the A/B
+ * case compares.
+ */
+static void every_entry_kind(const void *api, struct trace *t)
 {
-	run_mode_both(associate_child, &dax_after, &dax_before, mode, after,
-		      before);
+	frees = 0;
+	pte_entry(api, t);
+	pmd_entry(api, 0, t);
+	pmd_entry(api, PMD_ORDER, t);
+	pmd_entry(api, 2, t);
+	busy(api, t);
+	cow(api, t);
 }
 
 /*
+ * The scenarios, each on both versions. Failing requests:
  * dax_associate_entry() is the one converted caller that checks the
  * request: VM_FAULT_SIGBUS, before and after the patch alike. A fault
  * racing with the device's removal is no bug, yet it WARNs.
- */
-KTAP_CASE(request_fails_on_dying_pgmap)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_DYING, &a, &b);
-	EXPECT_TRUE(a.returned);
-	EXPECT_EQ(a.out[0], VM_FAULT_SIGBUS);
-	EXPECT_EQ(a.out[2], 0);
-	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], VM_FAULT_SIGBUS);
-	finding("dax", "dax_associate_entry() checks the request and returns "
-		"VM_FAULT_SIGBUS on a dying pgmap, but a fault racing with "
-		"the device's removal is reported as a WARN [%s]",
-		child_brief(&a, how, sizeof(how)));
-}
-
-/*
+ *
  * The return from inside the folio loop: when the third folio of a PMD
- * entry cannot be had, the two before it keep their reference, their pgmap
- * pin and ->mapping, and nothing will put them (memunmap_pages() would
- * wait for ever). The lines are the patch's context: before and after.
- */
-KTAP_CASE(request_fails_part_way_through_an_entry)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_TRYGET, &a, &b);
-	EXPECT_TRUE(a.returned);
-	EXPECT_EQ(a.out[0], VM_FAULT_SIGBUS);
-	EXPECT_EQ(a.out[1], 2);
-	EXPECT_EQ(a.out[2], 1);
-	EXPECT_EQ(a.out[3], 1);
-	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], VM_FAULT_SIGBUS);
-	EXPECT_EQ(b.out[1], 2);
-	finding("dax", "dax_associate_entry() returns VM_FAULT_SIGBUS from "
-		"inside its folio loop: when a later folio's request fails "
-		"(here a lost percpu_ref_tryget() race, which also WARNs), the "
-		"folios already requested keep their reference, pgmap pin and "
-		"->mapping, with nothing to undo them (%ld pins left; the "
-		"same before the patch) [%s]", a.out[1],
-		child_brief(&a, how, sizeof(how)));
-}
-
-/*
+ * entry cannot be had, the two before it keep their reference (out[2]),
+ * their pgmap pin (out[1]) and ->mapping (out[3]), and nothing will put
+ * them (memunmap_pages() would wait for ever). The lines are the patch's
+ * context: before and after.
+ *
  * An entry whose pfn no pgmap maps (stale, say, after the device went):
  * folio_pgmap() is NULL and its -1 offset goes to the request unchecked;
  * the request fails safely here and the caller returns VM_FAULT_SIGBUS.
  * In the kernel, the patch's inline pfn_to_pgmap_offset() would read
  * NULL->nr_range first.
  */
-KTAP_CASE(request_fails_on_out_of_range_pfn)
-{
-	struct child_result a, b;
-	char how[512];
+static const struct scenario scenarios[] = {
+	{ .name = "pte_entry", .run = pte_entry_alone },
+	{ .name = "pmd_entry_of_single_pages", .run = pmd_entries },
+	{ .name = "pmd_entry_of_compound_folios", .run = compound },
+	{ .name = "whole_device", .run = whole_device },
+	{ .name = "zap_reports_the_first_busy_folio", .run = busy_alone },
+	{ .name = "copy_on_write", .run = cow_alone },
+	/* In the A/B case only. */
+	{
+		.name = "every_entry_kind",
+		.traced = every_entry_kind,
+		.min_trace = 4 * PMD_PAGES,
+	},
+	{
+		.name = "request_fails_on_dying_pgmap",
+		.mode = FAIL_DYING,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "pgmap_request_folio",
+				       "pfn_to_pgmap_offset" },
+			.out = { OUT(VM_FAULT_SIGBUS), [1] = OUT(0),
+				 [2] = OUT(0) },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "pgmap_request_folios" },
+			.out = { OUT(VM_FAULT_SIGBUS), OUT(0) },
+		},
+		.finding = "dax_associate_entry() checks the request and "
+			"returns VM_FAULT_SIGBUS on a dying pgmap, but a fault "
+			"racing with the device's removal is reported as a "
+			"WARN [%s]",
+	},
+	{
+		.name = "request_fails_part_way_through_an_entry",
+		.mode = FAIL_TRYGET,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.out = { OUT(VM_FAULT_SIGBUS), OUT(2), OUT(1),
+				 OUT(1) },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.out = { OUT(VM_FAULT_SIGBUS), OUT(2) },
+		},
+		.finding = "dax_associate_entry() returns VM_FAULT_SIGBUS from "
+			"inside its folio loop: when a later folio's request "
+			"fails (here a lost percpu_ref_tryget() race, which "
+			"also WARNs), the folios already requested keep their "
+			"reference, pgmap pin and ->mapping, with nothing to "
+			"undo them (%ld pins left; the same before the patch) "
+			"[%s]",
+		.finding_out = 1,
+	},
+	{
+		.name = "request_fails_on_out_of_range_pfn",
+		.mode = FAIL_RANGE,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 4,
+			.warned_in = { "pgmap_request_folio", "pfn_to_page" },
+			.out = { OUT(VM_FAULT_SIGBUS), OUT(0) },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "pgmap_request_folios",
+				       "pfn_to_page" },
+			.out = { OUT(VM_FAULT_SIGBUS), OUT(0) },
+		},
+		.finding = "dax_associate_entry() of an entry whose pfn no "
+			"pgmap maps passes folio_pgmap() = NULL to "
+			"pfn_to_pgmap_offset(), whose inline body reads "
+			"pgmap->nr_range (a NULL dereference in the kernel), "
+			"and its -1 on to pgmap_request_folio(); only the "
+			"library's checks make that a VM_FAULT_SIGBUS [%s]",
+	},
+};
 
-	run_mode(FAIL_RANGE, &a, &b);
-	EXPECT_TRUE(a.returned);
-	EXPECT_EQ(a.out[0], VM_FAULT_SIGBUS);
-	EXPECT_EQ(a.out[1], 0);
-	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], VM_FAULT_SIGBUS);
-	finding("dax", "dax_associate_entry() of an entry whose pfn no pgmap "
-		"maps passes folio_pgmap() = NULL to pfn_to_pgmap_offset(), "
-		"whose inline body reads pgmap->nr_range (a NULL dereference "
-		"in the kernel), and its -1 on to pgmap_request_folio(); only "
-		"the library's checks make that a VM_FAULT_SIGBUS [%s]",
-		child_brief(&a, how, sizeof(how)));
+DEFINE_CALLER_SUITE(suite, "dax", &dax_after, &dax_before, associate_child,
+		    scenarios);
+
+SCENARIO_CASES(suite, pte_entry)
+SCENARIO_CASES(suite, pmd_entry_of_single_pages)
+SCENARIO_CASES(suite, pmd_entry_of_compound_folios)
+SCENARIO_CASES(suite, whole_device)
+SCENARIO_CASES(suite, zap_reports_the_first_busy_folio)
+SCENARIO_CASES(suite, copy_on_write)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(dax_after.associate_entry != dax_before.associate_entry);
+	expect_same_state(&suite);
 }
+
+FAIL_CASE(suite, request_fails_on_dying_pgmap)
+FAIL_CASE(suite, request_fails_part_way_through_an_entry)
+FAIL_CASE(suite, request_fails_on_out_of_range_pfn)
 
 /* The order passed is folio_order(folio): it cannot be wrong. */
 KTAP_CASE(wrong_order_is_unreachable)
@@ -531,18 +495,12 @@ KTAP_CASE(wrong_order_is_unreachable)
 }
 
 KTAP_MAIN("callers_dax",
-	  KTAP_ENTRY(pte_entry_after),
-	  KTAP_ENTRY(pte_entry_before),
-	  KTAP_ENTRY(pmd_entry_of_single_pages_after),
-	  KTAP_ENTRY(pmd_entry_of_single_pages_before),
-	  KTAP_ENTRY(pmd_entry_of_compound_folios_after),
-	  KTAP_ENTRY(pmd_entry_of_compound_folios_before),
-	  KTAP_ENTRY(whole_device_after),
-	  KTAP_ENTRY(whole_device_before),
-	  KTAP_ENTRY(zap_reports_the_first_busy_folio_after),
-	  KTAP_ENTRY(zap_reports_the_first_busy_folio_before),
-	  KTAP_ENTRY(copy_on_write_after),
-	  KTAP_ENTRY(copy_on_write_before),
+	  SCENARIO_ENTRIES(pte_entry),
+	  SCENARIO_ENTRIES(pmd_entry_of_single_pages),
+	  SCENARIO_ENTRIES(pmd_entry_of_compound_folios),
+	  SCENARIO_ENTRIES(whole_device),
+	  SCENARIO_ENTRIES(zap_reports_the_first_busy_folio),
+	  SCENARIO_ENTRIES(copy_on_write),
 	  KTAP_ENTRY(same_state_before_and_after),
 	  KTAP_ENTRY(no_allocation_to_fail),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),

@@ -110,16 +110,10 @@ out:
 	world_free(w);
 }
 
-KTAP_CASE(success_path_after)
+static void success_path_both_types(const void *api)
 {
-	success_path(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
-	success_path(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
-}
-
-KTAP_CASE(success_path_before)
-{
-	success_path(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
-	success_path(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
+	success_path(api, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE);
+	success_path(api, HMM_DMIRROR_MEMORY_DEVICE_COHERENT);
 }
 
 /*
@@ -178,40 +172,10 @@ static void fill_then_free(const struct dmirror_api *api, unsigned int type,
 	mock_region_limit(0);
 }
 
-KTAP_CASE(fill_then_free_after)
+static void fill_then_free_both_types(const void *api, struct trace *t)
 {
-	struct trace t = { 0 };
-
-	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &t);
-	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(fill_then_free_before)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &t);
-	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
-		       &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(dmirror_after.alloc_page != dmirror_before.alloc_page);
-	EXPECT_EQ(strcmp(dmirror_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(dmirror_before.version, "before"), 0);
-	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &a);
-	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, &b);
-	fill_then_free(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, &a);
-	fill_then_free(&dmirror_before, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
-		       &b);
-	EXPECT_SAME_TRACE(&a, &b, 2 * 3 * CHUNK_PAGES);
-	trace_free(&a);
-	trace_free(&b);
+	fill_then_free(api, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, t);
+	fill_then_free(api, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, t);
 }
 
 /*
@@ -228,12 +192,7 @@ static void allocation_failures(const struct dmirror_api *api,
 	struct page *page;
 
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		page = api->alloc_page(&w->md);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, page = api->alloc_page(&w->md))) {
 			EXPECT_NOT_NULL(page);
 			if (page)
 				unlock_and_put(page);
@@ -260,20 +219,29 @@ static void allocation_failures(const struct dmirror_api *api,
 	world_free(w);
 }
 
-KTAP_CASE(allocation_failures_after)
+static void allocation_failures_both_types(const void *api)
 {
-	allocation_failures(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE,
-			    5);
-	allocation_failures(&dmirror_after, HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
-			    3);
+	allocation_failures(api, HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, 5);
+	allocation_failures(api, HMM_DMIRROR_MEMORY_DEVICE_COHERENT, 3);
 }
 
-KTAP_CASE(allocation_failures_before)
+/*
+ * A device whose type was never set (0, which test_hmm_uapi.h leaves
+ * unused for this): its first page finds no chunk type to map, so nothing
+ * is allocated, mapped or leaked, and the caller gets NULL.
+ */
+static void uninitialised_type(const void *arg)
 {
-	allocation_failures(&dmirror_before,
-			    HMM_DMIRROR_MEMORY_DEVICE_PRIVATE, 5);
-	allocation_failures(&dmirror_before,
-			    HMM_DMIRROR_MEMORY_DEVICE_COHERENT, 3);
+	const struct dmirror_api *api = arg;
+	struct world *w = world_new(api, 0);
+
+	EXPECT_NULL(api->alloc_page(&w->md));
+	EXPECT_EQ(w->md.devmem_count, 0);
+	EXPECT_EQ(w->md.calloc, 0);
+	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+	EXPECT_EQ(mock_regions_live(), 0);
+	EXPECT_EQ(mock_sys_pages_live(), 0);
+	world_free(w);
 }
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
@@ -317,97 +285,128 @@ static void alloc_child(void *arg, long out[CHILD_OUT])
 	out[5] = mock_sys_pages_live();
 }
 
-static void run_mode(enum fail_mode mode, struct child_result *after,
-		     struct child_result *before)
-{
-	run_mode_both(alloc_child, &dmirror_after, &dmirror_before, mode,
-		      after, before);
-}
-
 /*
- * The converted code's only check is WARN_ON_ONCE(dpage != &folio->page):
- * it goes on to lock the page and hand it out at refcount 0, with no pgmap
+ * The scenarios, each on both versions. Failing requests: the converted
+ * code's only check is WARN_ON_ONCE(dpage != &folio->page): it goes on to
+ * lock the page and hand it out at refcount 0 (out[1]), with no pgmap
  * pin, as the code before it did. The caller's put then finds nothing to
  * drop (a refcount underflow in the kernel; the library WARNs), so
- * page_free never runs and the backing page leaks. Under UBSan, forming
- * &folio->page from NULL is reported first.
- */
-static void expect_unreferenced_page(const struct child_result *a,
-				     bool first_free)
-{
-	if (sanitized("undefined")) {
-		EXPECT_TRUE(a->crashed);
-		EXPECT_TRUE(strstr(a->report, "null pointer") != NULL);
-		return;
-	}
-	EXPECT_TRUE(a->returned);
-	EXPECT_EQ(a->out[0], 1);
-	EXPECT_EQ(a->out[1], 0);
-	EXPECT_EQ(a->out[2], 1);
-	EXPECT_TRUE(child_warned_in(a, "dmirror_devmem_alloc_page"));
-	EXPECT_TRUE(child_warned_in(a, "folio_put"));
-	EXPECT_EQ(a->out[4], first_free ? 1 : 0);
-	EXPECT_EQ(a->out[5], 1);
-}
-
-KTAP_CASE(request_fails_on_dying_pgmap)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_DYING, &a, &b);
-	expect_unreferenced_page(&a, true);
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_EQ(b.out[4], 1);
-	EXPECT_EQ(b.out[5], 1);
-	finding("dmirror", "dmirror_devmem_alloc_page() only WARNs when "
-		"pgmap_request_folio() fails, then locks the page and hands "
-		"it out at refcount 0 with no pgmap pin, as before the patch; "
-		"the caller's put underflows, page_free never runs and the "
-		"backing page leaks [%s]", child_brief(&a, how, sizeof(how)));
-}
-
-/*
+ * page_free runs only for the first page (out[4]) and the backing page
+ * leaks (out[5]). Under UBSan, forming &folio->page from NULL is reported
+ * first.
+ *
  * On order-1 folios the page handed out first is a tail: dpage->pgmap is
- * its head's address, not a pgmap (DESIGN §3), so the request is made on
- * a pgmap that is not one; the order is never checked.
+ * its head's address, not a pgmap (docs/DESIGN.md §3), so the request is
+ * made on a pgmap that is not one; the order is never checked.
  */
-KTAP_CASE(request_fails_on_wrong_order)
-{
-	struct child_result a, b;
-	char how[512];
+static const struct scenario scenarios[] = {
+	{ .name = "success_path", .run = success_path_both_types },
+	{
+		/* The coherent device's second chunk conflicts. */
+		.name = "fill_then_free",
+		.traced = fill_then_free_both_types,
+		.min_trace = 2 * 3 * CHUNK_PAGES,
+		.side = { [AFTER] = { .warns = 1 }, [BEFORE] = { .warns = 1 } },
+	},
+	{
+		.name = "allocation_failures",
+		.run = allocation_failures_both_types,
+	},
+	{ .name = "uninitialised_type", .run = uninitialised_type },
+	{
+		.name = "request_fails_on_dying_pgmap",
+		.mode = FAIL_DYING,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 4,
+			.warned_in = { "pgmap_request_folio",
+				       "dmirror_devmem_alloc_page",
+				       "folio_put" },
+			.out = { OUT(1), OUT(0), OUT(1), [4] = OUT(1),
+				 [5] = OUT(1) },
+		},
+		.after_ubsan = {
+			.end = CRASHES, .warns = 2,
+			.warned_in = { "pgmap_request_folio" },
+			.report = "null pointer",
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "pgmap_request_folios", "folio_put" },
+			.out = { [1] = OUT(0), [4] = OUT(1), [5] = OUT(1) },
+		},
+		.finding = "dmirror_devmem_alloc_page() only WARNs when "
+			"pgmap_request_folio() fails, then locks the page and "
+			"hands it out at refcount 0 with no pgmap pin, as "
+			"before the patch; the caller's put underflows, "
+			"page_free never runs and the backing page leaks [%s]",
+	},
+	{
+		.name = "request_fails_on_wrong_order",
+		.mode = FAIL_ORDER,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 4,
+			.warned_in = { "not mapped",
+				       "dmirror_devmem_alloc_page" },
+			.out = { OUT(1) },
+		},
+		.after_ubsan = {
+			.end = CRASHES, .warns = 2,
+			.warned_in = { "not mapped" },
+			.report = "null pointer",
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "not mapped", "folio_put" },
+		},
+		.finding = "dmirror_devmem_alloc_page() on a pgmap of order-1 "
+			"folios reads dpage->pgmap of a tail page (its head's "
+			"address) and requests from a pgmap that is not one; "
+			"it hands the tail out unreferenced [%s]",
+	},
+	{
+		.name = "request_fails_on_tryget_race",
+		.mode = FAIL_TRYGET,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 3,
+			.warned_in = { "percpu_ref_tryget",
+				       "dmirror_devmem_alloc_page",
+				       "folio_put" },
+			.out = { OUT(1), OUT(0), OUT(1), [4] = OUT(1),
+				 [5] = OUT(1) },
+		},
+		.after_ubsan = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.report = "null pointer",
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "percpu_ref_tryget", "folio_put" },
+			.out = { [1] = OUT(0) },
+		},
+		.finding = "a percpu_ref_tryget() that loses a race: "
+			"dmirror_devmem_alloc_page() WARNs and hands out an "
+			"unreferenced page [%s]",
+	},
+};
 
-	run_mode(FAIL_ORDER, &a, &b);
-	if (sanitized("undefined")) {
-		EXPECT_TRUE(a.crashed);
-		EXPECT_TRUE(strstr(a.report, "null pointer") != NULL);
-	} else {
-		EXPECT_TRUE(a.returned);
-		EXPECT_EQ(a.out[0], 1);
-		EXPECT_TRUE(child_warned_in(&a, "not mapped"));
-		EXPECT_TRUE(child_warned_in(&a, "dmirror_devmem_alloc_page"));
-	}
-	finding("dmirror", "dmirror_devmem_alloc_page() on a pgmap of order-1 "
-		"folios reads dpage->pgmap of a tail page (its head's address) "
-		"and requests from a pgmap that is not one; it hands the tail "
-		"out unreferenced [%s]", child_brief(&a, how, sizeof(how)));
+DEFINE_CALLER_SUITE(suite, "dmirror", &dmirror_after, &dmirror_before,
+		    alloc_child, scenarios);
+
+SCENARIO_CASES(suite, success_path)
+SCENARIO_CASES(suite, fill_then_free)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(dmirror_after.alloc_page != dmirror_before.alloc_page);
+	expect_same_state(&suite);
 }
 
-KTAP_CASE(request_fails_on_tryget_race)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_TRYGET, &a, &b);
-	expect_unreferenced_page(&a, true);
-	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[1], 0);
-	finding("dmirror", "a percpu_ref_tryget() that loses a race: "
-		"dmirror_devmem_alloc_page() WARNs and hands out an "
-		"unreferenced page [%s]", child_brief(&a, how, sizeof(how)));
-}
+SCENARIO_CASES(suite, allocation_failures)
+SCENARIO_CASES(suite, uninitialised_type)
+FAIL_CASE(suite, request_fails_on_dying_pgmap)
+FAIL_CASE(suite, request_fails_on_wrong_order)
+FAIL_CASE(suite, request_fails_on_tryget_race)
 
 /* The pfn and the pgmap both come from the page: never out of range. */
 KTAP_CASE(out_of_range_pfn_is_unreachable)
@@ -439,13 +438,11 @@ KTAP_CASE(out_of_range_pfn_is_unreachable)
 }
 
 KTAP_MAIN("callers_dmirror",
-	  KTAP_ENTRY(success_path_after),
-	  KTAP_ENTRY(success_path_before),
-	  KTAP_ENTRY(fill_then_free_after),
-	  KTAP_ENTRY(fill_then_free_before),
+	  SCENARIO_ENTRIES(success_path),
+	  SCENARIO_ENTRIES(fill_then_free),
 	  KTAP_ENTRY(same_state_before_and_after),
-	  KTAP_ENTRY(allocation_failures_after),
-	  KTAP_ENTRY(allocation_failures_before),
+	  SCENARIO_ENTRIES(allocation_failures),
+	  SCENARIO_ENTRIES(uninitialised_type),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),
 	  KTAP_ENTRY(request_fails_on_wrong_order),
 	  KTAP_ENTRY(request_fails_on_tryget_race),

@@ -191,8 +191,9 @@ static bool no_hole(unsigned long i)
  * VRAM page of its block, locked, referenced once, holding the svm_bo;
  * the SDMA engine copies one batch per block.
  */
-static void success_path(const struct kfd_migrate_api *api)
+static void success_path(const void *arg)
 {
+	const struct kfd_migrate_api *api = arg;
 	static const unsigned long blocks[] = { 0, 8, 256, 8 };
 	struct world *w = world_new(api);
 	unsigned long i, bad = 0;
@@ -229,19 +230,10 @@ static void success_path(const struct kfd_migrate_api *api)
 	world_free(w);
 }
 
-KTAP_CASE(success_path_after)
-{
-	success_path(&kfd_after);
-}
-
-KTAP_CASE(success_path_before)
-{
-	success_path(&kfd_before);
-}
-
 /* All of VRAM at once, then every page freed. */
-static void fill_then_free(const struct kfd_migrate_api *api, struct trace *t)
+static void fill_then_free(const void *arg, struct trace *t)
 {
+	const struct kfd_migrate_api *api = arg;
 	static const unsigned long all[] = { 0, VRAM_PAGES };
 	struct world *w = world_new(api);
 	unsigned long released = mock_svm_bo_released;
@@ -270,21 +262,6 @@ static void fill_then_free(const struct kfd_migrate_api *api, struct trace *t)
 	EXPECT_EQ(mock_svm_bo_released, released + 1);
 }
 
-KTAP_CASE(fill_then_free_after)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&kfd_after, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(fill_then_free_before)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&kfd_before, &t);
-	trace_free(&t);
-}
 
 /* Pages 3, 11 and 12 have nothing to migrate. */
 static bool some_holes(unsigned long i)
@@ -292,8 +269,9 @@ static bool some_holes(unsigned long i)
 	return i == 3 || i == 11 || i == 12;
 }
 
-static void holes(const struct kfd_migrate_api *api, struct trace *t)
+static void holes(const void *arg, struct trace *t)
 {
+	const struct kfd_migrate_api *api = arg;
 	unsigned long warns = ktap_warns();
 	static const unsigned long blocks[] = { 64, 6, 512, 10, 8, 8 };
 	struct world *w = world_new(api);
@@ -308,47 +286,25 @@ static void holes(const struct kfd_migrate_api *api, struct trace *t)
 	world_free(w);
 }
 
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(kfd_after.copy_to_vram != kfd_before.copy_to_vram);
-	EXPECT_EQ(strcmp(kfd_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(kfd_before.version, "before"), 0);
-	fill_then_free(&kfd_after, &a);
-	fill_then_free(&kfd_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 5 * VRAM_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-	holes(&kfd_after, &a);
-	holes(&kfd_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 5 * 20);
-	trace_free(&a);
-	trace_free(&b);
-}
-
 /*
  * Every failure the copy can meet: an SDMA job that cannot be allocated
  * (one kmalloc() per batch), a DMA mapping error. Each puts back every
  * VRAM page taken so far, the failing one included.
  */
-static void copy_failures(const struct kfd_migrate_api *api)
+static void copy_failures(const void *arg)
 {
+	const struct kfd_migrate_api *api = arg;
 	static const unsigned long blocks[] = { 0, 8, 256, 8 };
 	unsigned long n, sites = 0, i;
 
 	for (n = 1; n < 10; n++) {
 		struct world *w = world_new(api);
-		unsigned long injected, taken;
+		unsigned long taken;
 		int r;
 
 		world_vram(w, 2, blocks);
 		world_migrate(w, 16, no_hole);
-		injected = memremap_kmalloc_injected();
-		memremap_kmalloc_fail_nth(n);
-		r = world_copy(w);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, r = world_copy(w))) {
 			EXPECT_EQ(r, 0);
 			world_finish(w);
 			world_free(w);
@@ -389,23 +345,14 @@ static void copy_failures(const struct kfd_migrate_api *api)
 	EXPECT_WARNS(0);
 }
 
-KTAP_CASE(copy_failures_after)
-{
-	copy_failures(&kfd_after);
-}
-
-KTAP_CASE(copy_failures_before)
-{
-	copy_failures(&kfd_before);
-}
-
 /*
  * svm_migrate_init() failing: the region's resource or memremap_pages()'s
  * percpu_ref cannot be allocated, memremap_pages() fails, no free address
  * space. The region goes back each time; nothing stays mapped.
  */
-static void init_failures(const struct kfd_migrate_api *api)
+static void init_failures(const void *arg)
 {
+	const struct kfd_migrate_api *api = arg;
 	struct device dev = { .init_name = "amdgpu" };
 	struct kfd_dev *kfddev = calloc(1, sizeof(*kfddev));
 	struct amdgpu_device adev = {
@@ -417,12 +364,7 @@ static void init_failures(const struct kfd_migrate_api *api)
 	int r;
 
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		r = api->init(&adev);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, r = api->init(&adev))) {
 			EXPECT_EQ(r, 0);
 			api->fini(&adev);
 			break;
@@ -442,16 +384,6 @@ static void init_failures(const struct kfd_migrate_api *api)
 	EXPECT_FALSE(memremap_pgmap_is_mapped(&kfddev->pgmap));
 	EXPECT_WARNS(0);
 	free(kfddev);
-}
-
-KTAP_CASE(init_failures_after)
-{
-	init_failures(&kfd_after);
-}
-
-KTAP_CASE(init_failures_before)
-{
-	init_failures(&kfd_before);
 }
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
@@ -486,105 +418,130 @@ static void copy_child(void *arg, long out[CHILD_OUT])
 	out[4] = svm_range_bo_refcount(w->prange.svm_bo);
 }
 
-static void run_mode(enum fail_mode mode, struct child_result *after,
-		     struct child_result *before)
-{
-	run_mode_both(copy_child, &kfd_after, &kfd_before, mode, after, before);
-}
-
 /*
- * After the patch svm_migrate_get_vram_page() takes an svm_bo reference
- * and writes zone_device_data through the folio it did not check: a NULL
- * dereference. Before it, the page came from pfn_to_page() and the failed
- * request was ignored: the copy "succeeded" with VRAM pages at refcount 0.
+ * The scenarios, each on both versions. Failing requests: after the patch
+ * svm_migrate_get_vram_page() takes an svm_bo reference and writes
+ * zone_device_data through the folio it did not check: a NULL dereference.
+ * Before it, the page came from pfn_to_page() and the failed request was
+ * ignored: the copy "succeeded" with VRAM pages at refcount 0. VRAM the
+ * pgmap does not cover (the driver registers real_vram_size; a VRAM
+ * manager handing out more, or a reserved-size fix-up, would do this):
+ * pfn_to_pgmap_offset() says -1 and the caller passes it straight to
+ * pgmap_request_folio(); before the patch, pfn_to_page() of a pfn no pgmap
+ * maps (the library's poison page).
  */
-KTAP_CASE(request_fails_on_dying_pgmap)
-{
-	struct child_result a, b;
-	char how[512];
+static const struct scenario scenarios[] = {
+	{ .name = "success_path", .run = success_path },
+	{
+		.name = "fill_then_free",
+		.traced = fill_then_free,
+		.min_trace = 5 * VRAM_PAGES,
+	},
+	/* In the A/B case only. */
+	{ .name = "holes", .traced = holes, .min_trace = 5 * 20 },
+	{ .name = "copy_failures", .run = copy_failures },
+	{ .name = "init_failures", .run = init_failures },
+	{
+		.name = "request_fails_on_dying_pgmap",
+		.mode = FAIL_DYING,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 2,
+			.warned_in = { "pgmap_request_folio",
+				       "pfn_to_pgmap_offset" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "pgmap_request_folios" },
+			.out = { OUT(0), OUT(0) },
+		},
+		.finding = "svm_migrate_get_vram_page() does not check "
+			"pgmap_request_folio() for NULL: on a dying pgmap it "
+			"takes an svm_bo reference, then writes "
+			"page->zone_device_data through NULL [%s]; before the "
+			"patch the copy returned 0 with VRAM pages at "
+			"refcount 0 and no pgmap pin",
+	},
+	{
+		.name = "request_fails_on_wrong_order",
+		.mode = FAIL_ORDER,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "folio_order" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "pgmap_request_folios", "lock_page" },
+			.out = { OUT(0) },
+		},
+		.finding = "svm_migrate_get_vram_page() asks for order 0: on "
+			"VRAM registered as order-1 folios the request fails "
+			"and the caller dereferences NULL [%s]",
+	},
+	{
+		.name = "request_fails_on_tryget_race",
+		.mode = FAIL_TRYGET,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.out = { [1] = OUT(0) },
+		},
+		.finding = "a percpu_ref_tryget() that loses a race makes "
+			"pgmap_request_folio() return NULL, which "
+			"svm_migrate_get_vram_page() dereferences [%s]",
+	},
+	{
+		.name = "request_fails_on_out_of_range_pfn",
+		.mode = FAIL_RANGE,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "past the end" },
+		},
+		.side[BEFORE] = {
+			/*
+			 * Each page's pfn_to_page(), request and
+			 * lock_page(), then the SDMA copy's.
+			 */
+			.end = RETURNS, .warns = 9,
+			.warned_in = { "pfn_to_page" },
+			.out = { [2] = OUT(1) },
+		},
+		.finding = "a VRAM offset outside the registered pgmap goes "
+			"unchecked from pfn_to_pgmap_offset() (-1) into "
+			"pgmap_request_folio(), and the NULL it returns is "
+			"dereferenced [%s]; before the patch, pfn_to_page() "
+			"of a pfn no pgmap maps",
+	},
+};
 
-	run_mode(FAIL_DYING, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 0);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_TRUE(child_warned_in(&b, "pgmap_request_folios"));
-	finding("kfd", "svm_migrate_get_vram_page() does not check "
-		"pgmap_request_folio() for NULL: on a dying pgmap it takes an "
-		"svm_bo reference, then writes page->zone_device_data through "
-		"NULL [%s]; before the patch the copy returned 0 with VRAM "
-		"pages at refcount 0 and no pgmap pin",
-		child_brief(&a, how, sizeof(how)));
+DEFINE_CALLER_SUITE(suite, "kfd", &kfd_after, &kfd_before, copy_child,
+		    scenarios);
+
+SCENARIO_CASES(suite, success_path)
+SCENARIO_CASES(suite, fill_then_free)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(kfd_after.copy_to_vram != kfd_before.copy_to_vram);
+	expect_same_state(&suite);
 }
 
-KTAP_CASE(request_fails_on_wrong_order)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_ORDER, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "folio_order"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 0);
-	finding("kfd", "svm_migrate_get_vram_page() asks for order 0: on VRAM "
-		"registered as order-1 folios the request fails and the "
-		"caller dereferences NULL [%s]",
-		child_brief(&a, how, sizeof(how)));
-}
-
-KTAP_CASE(request_fails_on_tryget_race)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_TRYGET, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[1], 0);
-	finding("kfd", "a percpu_ref_tryget() that loses a race makes "
-		"pgmap_request_folio() return NULL, which "
-		"svm_migrate_get_vram_page() dereferences [%s]",
-		child_brief(&a, how, sizeof(how)));
-}
-
-/*
- * VRAM the pgmap does not cover (the driver registers real_vram_size; a
- * VRAM manager handing out more, or a reserved-size fix-up, would do
- * this): pfn_to_pgmap_offset() says -1 and the caller passes it straight
- * to pgmap_request_folio(). Before the patch, pfn_to_page() of a pfn no
- * pgmap maps (the library's poison page).
- */
-KTAP_CASE(request_fails_on_out_of_range_pfn)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_RANGE, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "past the end"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[2], 1);
-	EXPECT_TRUE(child_warned_in(&b, "pfn_to_page"));
-	finding("kfd", "a VRAM offset outside the registered pgmap goes "
-		"unchecked from pfn_to_pgmap_offset() (-1) into "
-		"pgmap_request_folio(), and the NULL it returns is "
-		"dereferenced [%s]; before the patch, pfn_to_page() of a pfn "
-		"no pgmap maps", child_brief(&a, how, sizeof(how)));
-}
+SCENARIO_CASES(suite, copy_failures)
+SCENARIO_CASES(suite, init_failures)
+FAIL_CASE(suite, request_fails_on_dying_pgmap)
+FAIL_CASE(suite, request_fails_on_wrong_order)
+FAIL_CASE(suite, request_fails_on_tryget_race)
+FAIL_CASE(suite, request_fails_on_out_of_range_pfn)
 
 KTAP_MAIN("callers_kfd",
-	  KTAP_ENTRY(success_path_after),
-	  KTAP_ENTRY(success_path_before),
-	  KTAP_ENTRY(fill_then_free_after),
-	  KTAP_ENTRY(fill_then_free_before),
+	  SCENARIO_ENTRIES(success_path),
+	  SCENARIO_ENTRIES(fill_then_free),
 	  KTAP_ENTRY(same_state_before_and_after),
-	  KTAP_ENTRY(copy_failures_after),
-	  KTAP_ENTRY(copy_failures_before),
-	  KTAP_ENTRY(init_failures_after),
-	  KTAP_ENTRY(init_failures_before),
+	  SCENARIO_ENTRIES(copy_failures),
+	  SCENARIO_ENTRIES(init_failures),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),
 	  KTAP_ENTRY(request_fails_on_wrong_order),
 	  KTAP_ENTRY(request_fails_on_tryget_race),

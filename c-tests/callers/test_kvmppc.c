@@ -49,8 +49,9 @@ static void teardown(const struct kvmppc_uvmem_api *api)
 	EXPECT_EQ(mock_regions_live(), 0);
 }
 
-static void success_path(const struct kvmppc_uvmem_api *api)
+static void success_path(const void *arg)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	struct kvm kvm = { .id = 1 }, *owner = NULL;
 	unsigned long gpa = 0;
 	struct page *page;
@@ -88,24 +89,14 @@ static void success_path(const struct kvmppc_uvmem_api *api)
 	teardown(api);
 }
 
-KTAP_CASE(success_path_after)
-{
-	success_path(&kvmppc_after);
-}
-
-KTAP_CASE(success_path_before)
-{
-	success_path(&kvmppc_before);
-}
-
 /*
  * Fill the secure memory, then free every page: even pages with their gfn
  * removed, odd ones back to normal memory, so that each page_free shows in
  * exactly one counter.
  */
-static void fill_then_free(const struct kvmppc_uvmem_api *api,
-			   struct trace *t)
+static void fill_then_free(const void *arg, struct trace *t)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	unsigned long warns = ktap_warns();
 	struct kvm kvm = { .id = 3 };
 	struct page **pages = calloc(SECMEM_PAGES + 1, sizeof(*pages));
@@ -178,25 +169,11 @@ static void fill_then_free(const struct kvmppc_uvmem_api *api,
 	teardown(api);
 }
 
-KTAP_CASE(fill_then_free_after)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&kvmppc_after, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(fill_then_free_before)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&kvmppc_before, &t);
-	trace_free(&t);
-}
 
 /* Pages got and freed in a mixed order, the device filled on the way. */
-static void mixed(const struct kvmppc_uvmem_api *api, struct trace *t)
+static void mixed(const void *arg, struct trace *t)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	unsigned long warns = ktap_warns();
 	struct kvm kvm = { .id = 4 };
 	struct page *pages[64] = { 0 };
@@ -232,26 +209,6 @@ static void mixed(const struct kvmppc_uvmem_api *api, struct trace *t)
 	teardown(api);
 }
 
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	/* Two builds of one file: really two different functions. */
-	EXPECT_TRUE(kvmppc_after.get_page != kvmppc_before.get_page);
-	EXPECT_EQ(strcmp(kvmppc_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(kvmppc_before.version, "before"), 0);
-	fill_then_free(&kvmppc_after, &a);
-	fill_then_free(&kvmppc_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 4 * SECMEM_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-	mixed(&kvmppc_after, &a);
-	mixed(&kvmppc_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 64);
-	trace_free(&a);
-	trace_free(&b);
-}
-
 /*
  * Every allocation the code can meet fails in turn: kvmppc_uvmem_init()
  * allocates the region's resource, then memremap_pages() the pgmap's
@@ -260,8 +217,9 @@ KTAP_CASE(same_state_before_and_after)
  * caller's own error path and leaks nothing (the harness checks kmalloc();
  * this checks regions and pins).
  */
-static void allocation_failures(const struct kvmppc_uvmem_api *api)
+static void allocation_failures(const void *arg)
 {
+	const struct kvmppc_uvmem_api *api = arg;
 	unsigned long n, sites = 0, live = memremap_kmalloc_live();
 	struct kvm kvm = { .id = 5 };
 	struct page *page;
@@ -269,12 +227,7 @@ static void allocation_failures(const struct kvmppc_uvmem_api *api)
 
 	mock_kvmppc_secmem_size = SECMEM_SIZE;
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		ret = api->init();
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n, ret = api->init())) {
 			EXPECT_EQ(ret, 0);
 			teardown(api);
 			break;
@@ -322,16 +275,6 @@ static void allocation_failures(const struct kvmppc_uvmem_api *api)
 	teardown(api);
 }
 
-KTAP_CASE(allocation_failures_after)
-{
-	allocation_failures(&kvmppc_after);
-}
-
-KTAP_CASE(allocation_failures_before)
-{
-	allocation_failures(&kvmppc_before);
-}
-
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
 
 /*
@@ -361,80 +304,97 @@ static void get_page_child(void *arg, long out[CHILD_OUT])
 	out[3] = memremap_pgmap_pins(api->pgmap);
 }
 
-static void run_mode(enum fail_mode mode, struct child_result *after,
-		     struct child_result *before)
-{
-	run_mode_both(get_page_child, &kvmppc_after, &kvmppc_before, mode,
-		      after, before);
-}
-
 /*
- * After the patch, kvmppc_uvmem_get_page() writes through the folio it
- * did not check (dpage = &folio->page; dpage->zone_device_data = pvt):
- * a NULL dereference, after the library's WARN says why the request
- * failed. Before it, the request's failure was ignored as well, but the
- * page came from pfn_to_page(): it was handed out at refcount 0, with no
- * pgmap pin.
+ * The scenarios, each on both versions. Failing requests: after the patch,
+ * kvmppc_uvmem_get_page() writes through the folio it did not check
+ * (dpage = &folio->page; dpage->zone_device_data = pvt): a NULL
+ * dereference, after the library's WARN says why the request failed.
+ * Before it, the request's failure was ignored as well, but the page came
+ * from pfn_to_page(): on a dying pgmap it was handed out at refcount 0,
+ * with no pgmap pin; on order-1 folios (the pre-patch request takes the
+ * folio, whatever its order) with its folio referenced.
  */
-KTAP_CASE(request_fails_on_dying_pgmap)
+static const struct scenario scenarios[] = {
+	{ .name = "success_path", .run = success_path },
+	{
+		.name = "fill_then_free",
+		.traced = fill_then_free,
+		.min_trace = 4 * SECMEM_PAGES,
+	},
+	/* In the A/B case only. */
+	{ .name = "mixed", .traced = mixed, .min_trace = 64 },
+	{ .name = "allocation_failures", .run = allocation_failures },
+	{
+		.name = "request_fails_on_dying_pgmap",
+		.mode = FAIL_DYING,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 2,
+			.warned_in = { "pgmap_request_folio",
+				       "pfn_to_pgmap_offset" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "pgmap_request_folios" },
+			.out = { OUT(1), OUT(0), OUT(1), OUT(0) },
+		},
+		.finding = "kvmppc_uvmem_get_page() does not check "
+			"pgmap_request_folio() for NULL: on a dying pgmap it "
+			"writes through a NULL folio (dpage->zone_device_data "
+			"= pvt) and oopses [%s]; before the patch it handed "
+			"out a locked page at refcount 0 with no pgmap pin",
+	},
+	{
+		.name = "request_fails_on_wrong_order",
+		.mode = FAIL_ORDER,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "folio_order" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 0,
+			.out = { OUT(1), OUT(1), OUT(1), OUT(1) },
+		},
+		.finding = "kvmppc_uvmem_get_page() asks for order 0 whatever "
+			"the pgmap's folios are: on a pgmap of order-1 folios "
+			"pgmap_request_folio() fails and the caller "
+			"dereferences NULL [%s]; before the patch the same "
+			"page was handed out with its folio referenced",
+	},
+	{
+		.name = "request_fails_on_tryget_race",
+		.mode = FAIL_TRYGET,
+		.side[AFTER] = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.out = { [1] = OUT(0), [3] = OUT(0) },
+		},
+		.finding = "a percpu_ref_tryget() that loses a race with "
+			"memunmap_pages() makes pgmap_request_folio() WARN "
+			"and return NULL, which kvmppc_uvmem_get_page() "
+			"dereferences [%s]",
+	},
+};
+
+DEFINE_CALLER_SUITE(suite, "kvmppc", &kvmppc_after, &kvmppc_before,
+		    get_page_child, scenarios);
+
+SCENARIO_CASES(suite, success_path)
+SCENARIO_CASES(suite, fill_then_free)
+SCENARIO_CASES(suite, allocation_failures)
+
+KTAP_CASE(same_state_before_and_after)
 {
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_DYING, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 1);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_EQ(b.out[2], 1);
-	EXPECT_TRUE(child_warned_in(&b, "pgmap_request_folios"));
-	finding("kvmppc", "kvmppc_uvmem_get_page() does not check "
-		"pgmap_request_folio() for NULL: on a dying pgmap it writes "
-		"through a NULL folio (dpage->zone_device_data = pvt) and "
-		"oopses [%s]; before the patch it handed out a locked page "
-		"at refcount 0 with no pgmap pin",
-		child_brief(&a, how, sizeof(how)));
+	/* Two builds of one file: really two different functions. */
+	EXPECT_TRUE(kvmppc_after.get_page != kvmppc_before.get_page);
+	expect_same_state(&suite);
 }
-
-KTAP_CASE(request_fails_on_wrong_order)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_ORDER, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "folio_order"));
-	/* The pre-patch request takes the folio, whatever its order. */
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 1);
-	EXPECT_EQ(b.out[1], 1);
-	EXPECT_EQ(b.out[3], 1);
-	EXPECT_EQ(b.nr_warns, 0);
-	finding("kvmppc", "kvmppc_uvmem_get_page() asks for order 0 whatever "
-		"the pgmap's folios are: on a pgmap of order-1 folios "
-		"pgmap_request_folio() fails and the caller dereferences "
-		"NULL [%s]; before the patch the same page was handed out "
-		"with its folio referenced",
-		child_brief(&a, how, sizeof(how)));
-}
-
-KTAP_CASE(request_fails_on_tryget_race)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_TRYGET, &a, &b);
-	EXPECT_TRUE(a.crashed);
-	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_EQ(b.out[3], 0);
-	finding("kvmppc", "a percpu_ref_tryget() that loses a race with "
-		"memunmap_pages() makes pgmap_request_folio() WARN and return "
-		"NULL, which kvmppc_uvmem_get_page() dereferences [%s]",
-		child_brief(&a, how, sizeof(how)));
-}
+FAIL_CASE(suite, request_fails_on_dying_pgmap)
+FAIL_CASE(suite, request_fails_on_wrong_order)
+FAIL_CASE(suite, request_fails_on_tryget_race)
 
 /*
  * An out-of-range pfn cannot reach the request here: the bitmap spans
@@ -474,13 +434,10 @@ KTAP_CASE(out_of_range_pfn_is_unreachable)
 }
 
 KTAP_MAIN("callers_kvmppc",
-	  KTAP_ENTRY(success_path_after),
-	  KTAP_ENTRY(success_path_before),
-	  KTAP_ENTRY(fill_then_free_after),
-	  KTAP_ENTRY(fill_then_free_before),
+	  SCENARIO_ENTRIES(success_path),
+	  SCENARIO_ENTRIES(fill_then_free),
 	  KTAP_ENTRY(same_state_before_and_after),
-	  KTAP_ENTRY(allocation_failures_after),
-	  KTAP_ENTRY(allocation_failures_before),
+	  SCENARIO_ENTRIES(allocation_failures),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),
 	  KTAP_ENTRY(request_fails_on_wrong_order),
 	  KTAP_ENTRY(request_fails_on_tryget_race),

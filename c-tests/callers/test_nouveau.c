@@ -78,8 +78,9 @@ static long free_list_len(struct world *w)
 	return ret;
 }
 
-static void success_path(const struct nouveau_dmem_api *api)
+static void success_path(const void *arg)
 {
+	const struct nouveau_dmem_api *api = arg;
 	struct world *w = world_new(api, 4);
 	struct page *page, *next;
 	struct dev_pagemap *pgmap;
@@ -128,20 +129,10 @@ out:
 	world_free(w);
 }
 
-KTAP_CASE(success_path_after)
-{
-	success_path(&nouveau_after);
-}
-
-KTAP_CASE(success_path_before)
-{
-	success_path(&nouveau_before);
-}
-
 /* VRAM for two chunks: 1024 pages, then NULL; then all freed. */
-static void fill_then_free(const struct nouveau_dmem_api *api,
-			   struct trace *t)
+static void fill_then_free(const void *arg, struct trace *t)
 {
+	const struct nouveau_dmem_api *api = arg;
 	unsigned long warns = ktap_warns();
 	struct world *w = world_new(api, 2);
 	struct page **pages = calloc(2 * CHUNK_PAGES + 1, sizeof(*pages));
@@ -192,36 +183,6 @@ static void fill_then_free(const struct nouveau_dmem_api *api,
 	world_free(w);
 }
 
-KTAP_CASE(fill_then_free_after)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&nouveau_after, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(fill_then_free_before)
-{
-	struct trace t = { 0 };
-
-	fill_then_free(&nouveau_before, &t);
-	trace_free(&t);
-}
-
-KTAP_CASE(same_state_before_and_after)
-{
-	struct trace a = { 0 }, b = { 0 };
-
-	EXPECT_TRUE(nouveau_after.page_alloc_locked !=
-		    nouveau_before.page_alloc_locked);
-	EXPECT_EQ(strcmp(nouveau_after.version, "after"), 0);
-	EXPECT_EQ(strcmp(nouveau_before.version, "before"), 0);
-	fill_then_free(&nouveau_after, &a);
-	fill_then_free(&nouveau_before, &b);
-	EXPECT_SAME_TRACE(&a, &b, 5 * 2 * CHUNK_PAGES);
-	trace_free(&a);
-	trace_free(&b);
-}
 
 /*
  * A new chunk can fail at each of its allocations (the chunk, the
@@ -229,19 +190,16 @@ KTAP_CASE(same_state_before_and_after)
  * at pinning, at memremap_pages() and for want of VRAM or address space.
  * Each failure unwinds and the caller returns NULL, leaking nothing.
  */
-static void allocation_failures(const struct nouveau_dmem_api *api)
+static void allocation_failures(const void *arg)
 {
+	const struct nouveau_dmem_api *api = arg;
 	struct world *w = world_new(api, 4);
 	unsigned long n, sites = 0;
 	struct page *page;
 
 	for (n = 1; n < 10; n++) {
-		unsigned long injected = memremap_kmalloc_injected();
-
-		memremap_kmalloc_fail_nth(n);
-		page = api->page_alloc_locked(&w->drm);
-		memremap_kmalloc_fail_nth(0);
-		if (memremap_kmalloc_injected() == injected) {
+		if (!FAILED_NTH_ALLOCATION(n,
+				page = api->page_alloc_locked(&w->drm))) {
 			EXPECT_NOT_NULL(page);
 			if (page)
 				api->page_free_locked(&w->drm, page);
@@ -273,16 +231,6 @@ static void allocation_failures(const struct nouveau_dmem_api *api)
 	EXPECT_EQ(w->drm.client.vram_left, CHUNK_SIZE - 1);
 	EXPECT_WARNS(0);
 	world_free(w);
-}
-
-KTAP_CASE(allocation_failures_after)
-{
-	allocation_failures(&nouveau_after);
-}
-
-KTAP_CASE(allocation_failures_before)
-{
-	allocation_failures(&nouveau_before);
 }
 
 /* ---- pgmap_request_folio() failing under the converted caller ---- */
@@ -321,102 +269,122 @@ static void alloc_child(void *arg, long out[CHILD_OUT])
 	out[4] = first ? (long)api->chunk_callocated(first) : -1;
 }
 
-static void run_mode(enum fail_mode mode, struct child_result *after,
-		     struct child_result *before)
-{
-	run_mode_both(alloc_child, &nouveau_after, &nouveau_before, mode,
-		      after, before);
-}
-
 /*
- * After the patch, a failed request reaches lock_page(&folio->page) with
- * a NULL folio: a NULL dereference in the kernel. The library's
- * lock_page() WARNs instead and the caller returns NULL, so what is left
- * shows: the page it popped is off the free list and counted in
- * callocated, but was never handed out; nothing will ever free it. Under
- * UBSan, forming &folio->page from NULL is itself reported.
- */
-static void expect_lost_page(const struct child_result *a)
-{
-	if (sanitized("undefined")) {
-		EXPECT_TRUE(a->crashed);
-		EXPECT_TRUE(strstr(a->report, "null pointer") != NULL);
-		return;
-	}
-	EXPECT_TRUE(a->returned);
-	EXPECT_EQ(a->out[0], 0);
-	EXPECT_TRUE(child_warned_in(a, "lock_page"));
-	EXPECT_EQ(a->out[3], CHUNK_PAGES - 1);
-	EXPECT_EQ(a->out[4], 1);
-}
-
-KTAP_CASE(request_fails_on_dying_pgmap)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_DYING, &a, &b);
-	expect_lost_page(&a);
-	EXPECT_TRUE(child_warned_in(&a, "pgmap_request_folio"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[0], 1);
-	EXPECT_EQ(b.out[1], 0);
-	EXPECT_TRUE(child_warned_in(&b, "pgmap_request_folios"));
-	finding("nouveau", "nouveau_dmem_page_alloc_locked() does not check "
-		"pgmap_request_folio() for NULL: on a dying pgmap it calls "
-		"lock_page() on a NULL folio (a kernel oops; the library "
-		"WARNs) [%s]; the page it took off the free list is lost, "
-		"counted in callocated and never freed; before the patch it "
-		"handed out a locked page at refcount 0",
-		child_brief(&a, how, sizeof(how)));
-}
-
-/*
+ * The scenarios, each on both versions. Failing requests: after the patch,
+ * a failed request reaches lock_page(&folio->page) with a NULL folio: a
+ * NULL dereference in the kernel. The library's lock_page() WARNs instead
+ * and the caller returns NULL, so what is left shows: the page it popped
+ * is off the free list (out[3]) and counted in callocated (out[4]), but
+ * was never handed out; nothing will ever free it. Under UBSan, forming
+ * &folio->page from NULL is itself reported.
+ *
  * The driver's allocator deals in pages: on a pgmap of order-1 folios the
  * first page it hands out is a tail, whose ->pgmap is its head's address
- * (DESIGN §3), so nouveau_page_to_chunk() finds no chunk and the request
- * goes to a pgmap that is not one; the order is not even checked.
+ * (docs/DESIGN.md §3), so nouveau_page_to_chunk() finds no chunk and the
+ * request goes to a pgmap that is not one; the order is not even checked.
+ * Under UBSan, &chunk->pagemap of that misaligned "chunk" is reported.
  */
-KTAP_CASE(request_fails_on_wrong_order)
-{
-	struct child_result a, b;
-	char how[512];
+static const struct scenario scenarios[] = {
+	{ .name = "success_path", .run = success_path },
+	{
+		.name = "fill_then_free",
+		.traced = fill_then_free,
+		.min_trace = 5 * 2 * CHUNK_PAGES,
+	},
+	{ .name = "allocation_failures", .run = allocation_failures },
+	{
+		.name = "request_fails_on_dying_pgmap",
+		.mode = FAIL_DYING,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 3,
+			.warned_in = { "pgmap_request_folio", "lock_page",
+				       "pfn_to_pgmap_offset" },
+			.out = { OUT(0), [3] = OUT(CHUNK_PAGES - 1),
+				 [4] = OUT(1) },
+		},
+		.after_ubsan = {
+			.end = CRASHES, .warns = 2,
+			.warned_in = { "pgmap_request_folio" },
+			.report = "null pointer",
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "pgmap_request_folios" },
+			.out = { OUT(1), OUT(0) },
+		},
+		.finding = "nouveau_dmem_page_alloc_locked() does not check "
+			"pgmap_request_folio() for NULL: on a dying pgmap it "
+			"calls lock_page() on a NULL folio (a kernel oops; the "
+			"library WARNs) [%s]; the page it took off the free "
+			"list is lost, counted in callocated and never freed; "
+			"before the patch it handed out a locked page at "
+			"refcount 0",
+	},
+	{
+		.name = "request_fails_on_wrong_order",
+		.mode = FAIL_ORDER,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 3,
+			.warned_in = { "not mapped", "lock_page" },
+			.out = { OUT(0) },
+		},
+		.after_ubsan = {
+			.end = CRASHES, .warns = 0,
+			.report = "misaligned",
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "pgmap_request_folios" },
+		},
+		.finding = "nouveau_dmem_page_alloc_locked() on a pgmap of "
+			"order-1 folios: the page it hands out first is a "
+			"tail, nouveau_page_to_chunk() of it is garbage and "
+			"pgmap_request_folio() is asked about a pgmap that is "
+			"not one, then lock_page(NULL) [%s]",
+	},
+	{
+		.name = "request_fails_on_tryget_race",
+		.mode = FAIL_TRYGET,
+		.side[AFTER] = {
+			.end = RETURNS, .warns = 2,
+			.warned_in = { "percpu_ref_tryget", "lock_page" },
+			.out = { OUT(0), [3] = OUT(CHUNK_PAGES - 1),
+				 [4] = OUT(1) },
+		},
+		.after_ubsan = {
+			.end = CRASHES, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.report = "null pointer",
+		},
+		.side[BEFORE] = {
+			.end = RETURNS, .warns = 1,
+			.warned_in = { "percpu_ref_tryget" },
+			.out = { [1] = OUT(0) },
+		},
+		.finding = "a percpu_ref_tryget() that loses a race makes "
+			"pgmap_request_folio() return NULL; "
+			"nouveau_dmem_page_alloc_locked() then calls "
+			"lock_page(NULL) and loses the page it popped [%s]",
+	},
+};
 
-	run_mode(FAIL_ORDER, &a, &b);
-	if (sanitized("undefined")) {
-		/* &chunk->pagemap of a misaligned "chunk" is reported. */
-		EXPECT_TRUE(a.crashed);
-		EXPECT_TRUE(strstr(a.report, "misaligned") != NULL);
-	} else {
-		EXPECT_TRUE(a.returned);
-		EXPECT_EQ(a.out[0], 0);
-		EXPECT_TRUE(child_warned_in(&a, "not mapped"));
-		EXPECT_TRUE(child_warned_in(&a, "lock_page"));
-	}
-	finding("nouveau", "nouveau_dmem_page_alloc_locked() on a pgmap of "
-		"order-1 folios: the page it hands out first is a tail, "
-		"nouveau_page_to_chunk() of it is garbage and "
-		"pgmap_request_folio() is asked about a pgmap that is not one, "
-		"then lock_page(NULL) [%s]",
-		child_brief(&a, how, sizeof(how)));
+DEFINE_CALLER_SUITE(suite, "nouveau", &nouveau_after, &nouveau_before,
+		    alloc_child, scenarios);
+
+SCENARIO_CASES(suite, success_path)
+SCENARIO_CASES(suite, fill_then_free)
+
+KTAP_CASE(same_state_before_and_after)
+{
+	EXPECT_TRUE(nouveau_after.page_alloc_locked !=
+		    nouveau_before.page_alloc_locked);
+	expect_same_state(&suite);
 }
 
-KTAP_CASE(request_fails_on_tryget_race)
-{
-	struct child_result a, b;
-	char how[512];
-
-	run_mode(FAIL_TRYGET, &a, &b);
-	expect_lost_page(&a);
-	EXPECT_TRUE(child_warned_in(&a, "percpu_ref_tryget"));
-	EXPECT_TRUE(b.returned);
-	EXPECT_EQ(b.out[1], 0);
-	finding("nouveau", "a percpu_ref_tryget() that loses a race makes "
-		"pgmap_request_folio() return NULL; "
-		"nouveau_dmem_page_alloc_locked() then calls lock_page(NULL) "
-		"and loses the page it popped [%s]",
-		child_brief(&a, how, sizeof(how)));
-}
+SCENARIO_CASES(suite, allocation_failures)
+FAIL_CASE(suite, request_fails_on_dying_pgmap)
+FAIL_CASE(suite, request_fails_on_wrong_order)
+FAIL_CASE(suite, request_fails_on_tryget_race)
 
 /*
  * The pfn and the pgmap both come from the page the free list gave, so an
@@ -450,13 +418,10 @@ KTAP_CASE(out_of_range_pfn_is_unreachable)
 }
 
 KTAP_MAIN("callers_nouveau",
-	  KTAP_ENTRY(success_path_after),
-	  KTAP_ENTRY(success_path_before),
-	  KTAP_ENTRY(fill_then_free_after),
-	  KTAP_ENTRY(fill_then_free_before),
+	  SCENARIO_ENTRIES(success_path),
+	  SCENARIO_ENTRIES(fill_then_free),
 	  KTAP_ENTRY(same_state_before_and_after),
-	  KTAP_ENTRY(allocation_failures_after),
-	  KTAP_ENTRY(allocation_failures_before),
+	  SCENARIO_ENTRIES(allocation_failures),
 	  KTAP_ENTRY(request_fails_on_dying_pgmap),
 	  KTAP_ENTRY(request_fails_on_wrong_order),
 	  KTAP_ENTRY(request_fails_on_tryget_race),

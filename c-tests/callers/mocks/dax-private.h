@@ -60,21 +60,29 @@ static inline void *xas_store(struct xa_state *xas, void *entry)
 	return old;
 }
 
-/* ---- DAX entries (fs/dax.c's encoding, and the series' DAX_ZAP) ---- */
+/*
+ * ---- DAX entries: fs/dax.c's encoding as the dax reference counting
+ * series (v3, October 2022) leaves it, DAX_ZAP and DAX_MASK included ----
+ */
 
 #define DAX_SHIFT	(5)
+#define DAX_MASK	((1UL << DAX_SHIFT) - 1)
 #define DAX_LOCKED	(1UL << 0)
 #define DAX_PMD		(1UL << 1)
 #define DAX_ZERO_PAGE	(1UL << 2)
 #define DAX_EMPTY	(1UL << 3)
 #define DAX_ZAP		(1UL << 4)
 
-/* dax_associate_entry() flags: share the folios copy-on-write. */
-#define DAX_COW		(1UL << 0)
+/*
+ * Flags that are not stored in an entry: what dax_insert_entry() passes
+ * on to dax_associate_entry() (DAX_COW: share the folios copy-on-write).
+ */
+#define DAX_DIRTY	(1UL << (DAX_SHIFT + 0))
+#define DAX_COW		(1UL << (DAX_SHIFT + 1))
 
 static inline void *dax_make_entry(unsigned long pfn, unsigned long flags)
 {
-	return xa_mk_value(flags | (pfn << DAX_SHIFT));
+	return xa_mk_value((flags & DAX_MASK) | (pfn << DAX_SHIFT));
 }
 
 static inline unsigned long dax_to_pfn(void *entry)
@@ -137,7 +145,7 @@ static inline bool dax_folio_idle(struct folio *folio)
 
 /*
  * A folio shared copy-on-write has no one mapping: ->mapping is a marker
- * and ->index counts the sharers.
+ * and ->index counts the sharers (include/linux/page-flags.h, 6.0-6.1).
  */
 #define PAGE_MAPPING_DAX_COW	0x1UL
 

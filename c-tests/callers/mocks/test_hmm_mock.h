@@ -15,10 +15,14 @@
 #include <linux/spinlock.h>
 #include "mock_common.h"
 
-/* test_hmm_uapi.h */
+/*
+ * lib/test_hmm_uapi.h: the kernel's values. 0 is left unused, so that a
+ * device whose type was never set is refused (dmirror_allocate_chunk()'s
+ * default case) rather than taken for a private one.
+ */
 enum {
-	HMM_DMIRROR_MEMORY_DEVICE_PRIVATE = 0,
-	HMM_DMIRROR_MEMORY_DEVICE_COHERENT = 1,
+	HMM_DMIRROR_MEMORY_DEVICE_PRIVATE = 1,
+	HMM_DMIRROR_MEMORY_DEVICE_COHERENT,
 };
 
 struct dmirror_chunk {
