@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The pgmap API as a C caller sees it: docs/DESIGN.md §2's contract rule by rule,
- * and §5's safe, loud answers to misuse. Every case checks refcounts,
+ * The pgmap API as a C caller sees it: the contract of docs/DESIGN.md §2
+ * rule by rule, and §5's safe, loud answers to misuse. Every case checks refcounts,
  * page_free calls, pgmap pins and WARN counts; the harness checks leaks.
  */
 #include <linux/memremap.h>

@@ -71,7 +71,7 @@ static inline bool pgmap_has_memory_failure(struct dev_pagemap *pgmap)
 }
 
 /*
- * Ours: the free path as the library implements it (DESIGN §2, rule 3),
+ * Ours: the free path as the library implements it (docs/DESIGN.md §2 rule 3),
  * standing where mm/memremap.c's free_zone_device_page() stands.
  */
 void free_zone_device_page(struct page *page)

@@ -4,7 +4,7 @@
  * hunks in pgmap_request_folio.patch (@@ -689,12 +689,14 @@ and
  * @@ -716,9 +718,10 @@), '+' and context, verbatim but for white space.
  *
- * Ours, written to the behaviour of Linux 6.1 (DESIGN §4): the includes,
+ * Ours, written to Linux 6.1's behaviour (docs/DESIGN.md §4): the includes,
  * the comment's opening, and the lines between and after the two hunks
  * (bitmap search under the lock, pvt allocation, the out_clear and out
  * paths). The driver-side neighbours, ours and the same in both versions,

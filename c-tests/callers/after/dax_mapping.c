@@ -4,7 +4,7 @@
  * pgmap_request_folio.patch (@@ -376,8 +376,14 @@ and
  * @@ -691,7 +697,7 @@), '+' and context, verbatim but for white space.
  *
- * Ours, written to the behaviour DESIGN §4 describes (the file is new in
+ * Ours, written to what docs/DESIGN.md §4 describes (the file is new in
  * the dax reference counting series the patch builds on): the includes,
  * the head of dax_associate_entry() and its end, and the head of
  * dax_zap_pages() and its end. The driver-side neighbours, ours and the

@@ -4,7 +4,7 @@
  * pgmap_request_folio.patch (@@ -605,8 +605,11 @@ and
  * @@ -632,7 +635,11 @@), '+' and context, verbatim but for white space.
  *
- * Ours, written to the behaviour of Linux 6.1 (DESIGN §4): the includes,
+ * Ours, written to Linux 6.1's behaviour (docs/DESIGN.md §4): the includes,
  * the rest of the comment and the lines between the hunks (the backing
  * page, the free list, a new chunk), and the error path after them. The
  * driver-side neighbours, ours and the same in both versions, live in

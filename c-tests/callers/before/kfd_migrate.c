@@ -5,7 +5,7 @@
  * @@ -298,6 +300,7 @@, @@ -327,7 +330,8 @@), '-' and context, verbatim
  * but for white space.
  *
- * Ours, written to the behaviour of Linux 6.1 (DESIGN §4): the includes,
+ * Ours, written to Linux 6.1's behaviour (docs/DESIGN.md §4): the includes,
  * the head of svm_migrate_addr_to_pfn(), and the rest of
  * svm_migrate_copy_to_vram() around its hunks (the cursor walk, batching,
  * the DMA error check and the error path that puts back every VRAM page

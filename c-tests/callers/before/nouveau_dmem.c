@@ -4,7 +4,7 @@
  * two hunks in pgmap_request_folio.patch (@@ -307,6 +307,9 @@ and
  * @@ -316,17 +319,21 @@), '-' and context, verbatim but for white space.
  *
- * Ours, written to the behaviour of Linux 6.1 (DESIGN §4): the includes,
+ * Ours, written to Linux 6.1's behaviour (docs/DESIGN.md §4): the includes,
  * the head of nouveau_dmem_page_alloc_locked() and the lines between its
  * hunks (take the lock, pop the free list), and
  * nouveau_dmem_page_free_locked() after it. The driver-side neighbours,
