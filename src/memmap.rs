@@ -314,3 +314,54 @@ pub fn first_tail(head: &Page) -> &Page {
     // folio size, which is at least 2 pages), so it is live memory.
     unsafe { &*(head as *const Page).add(1) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_makes_pages_on_demand_and_takes_them_away() {
+        // A pfn stretch no other test uses, past what C tests map.
+        let start = 1u64 << 38;
+        let span = Span {
+            pgmap: 0x1000,
+            start_pfn: start,
+            end_pfn: start + 2 * CHUNK_PAGES as u64 - 1,
+            first_pfn: start + 2,
+            shift: 1,
+        };
+        {
+            let mut t = spans_mut();
+            assert_eq!(t.overlap(start, start), None);
+            t.add(span);
+            assert_eq!(t.overlap(start + 5, start + 5), Some(span));
+        }
+        assert!(
+            lookup(start + 700).is_none(),
+            "nothing before it is asked for"
+        );
+        let head = page_of(start + 700).unwrap();
+        assert_eq!(page_to_pfn(head), Some(start + 700));
+        assert!(is_zone_device(head));
+        assert_eq!(head.pgmap(), 0x1000);
+        assert_eq!(first_tail(head).compound_order(), 1);
+        let tail = page_of(start + 701).unwrap();
+        assert_eq!(tail.compound_head(), head as *const Page as usize | 1);
+        let mut seen = 0;
+        spans().for_each_page_of(0x1000, |_, _| seen += 1);
+        assert_eq!(seen, CHUNK_PAGES, "only the chunk asked for exists");
+        let altmap = page_of(start).unwrap();
+        assert!(
+            !is_zone_device(altmap),
+            "the altmap's pfns are no ZONE_DEVICE page"
+        );
+        assert!(page_of(start + 2 * CHUNK_PAGES as u64).is_none());
+        remove_spans(0x1000);
+        assert!(lookup(start + 700).is_none());
+        assert!(
+            page_of(start + 700).is_none(),
+            "a removed span makes nothing"
+        );
+        assert_eq!(page_to_pfn(head), None);
+    }
+}

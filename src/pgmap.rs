@@ -116,12 +116,6 @@ impl Mapped {
     }
 }
 
-impl std::fmt::Pointer for Mapped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Pointer::fmt(&self.ptr, f)
-    }
-}
-
 fn held_in(spans: &memmap::Spans, pgmap: usize) -> Vec<(u64, i32)> {
     let mut held = Vec::new();
     spans.for_each_page_of(pgmap, |pfn, p| {

@@ -3,7 +3,9 @@
 //! x86_64 (Linux 6.1), and the constants that go with them.
 //!
 //! Every field C may write concurrently with Rust is an atomic here, so that
-//! Rust never holds a plain reference to memory C mutates.
+//! Rust never holds a plain reference to memory C mutates; the one struct
+//! that is not all atomics, `struct dev_pagemap`, is read field by field
+//! through raw pointers, only by `pgmap::PgmapPtr`.
 
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
 use core::mem::{offset_of, size_of};
