@@ -59,6 +59,8 @@ pub struct RefData {
     ref_ptr: usize,
     /// An opaque token of the ref's owner (0: none, a ref C set up). The
     /// owner alone interprets it; an owned ref is exited by its owner.
+    /// Today the pgmap is the one kind of owner (its token is its state);
+    /// a second kind would have to tell its tokens from the pgmap's.
     owner: usize,
 }
 
