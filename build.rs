@@ -24,7 +24,7 @@ fn main() {
         .with_crate(&dir)
         .with_config(config)
         .generate()
-        .expect("cbindgen must understand src/ffi.rs")
+        .expect("cbindgen must understand src/ffi.rs and src/ffi/")
         .write_to_file(out);
 }
 

@@ -33,13 +33,12 @@ impl Ledger {
 /// Take the ledger now.
 pub fn take() -> Ledger {
     let mut l = Ledger::default();
-    pgmap::for_each_mapped(|p, st| {
-        l.pgmaps
-            .push((p.addr(), pgmap::pins(p), pgmap::is_abandoned(p)));
-        for (pfn, n) in pgmap::held_pfns(st) {
-            l.folios.push((pfn, n, p.addr()));
+    for m in pgmap::report() {
+        l.pgmaps.push((m.addr, m.pins, m.abandoned));
+        for (pfn, n) in m.held {
+            l.folios.push((pfn, n, m.addr));
         }
-    });
+    }
     let mut allocs = crate::slab::live_sites();
     allocs.sort_by_key(|a| a.0);
     l.allocations = allocs;

@@ -1,25 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The memmap, on demand: `struct page`s exist from the first time anything
-//! asks for them, a chunk of 512 (one 2 MiB subsection) at a time.
+//! asks for them, a chunk of 512 (one 2 MiB subsection) at a time, for the
+//! pfns of a span ([`spans`]) someone added.
 //!
 //! A three-level radix tree maps a chunk number (`pfn >> 9`) to its 32 KiB
 //! array of pages, so `pfn_to_page()` is three loads. As in the kernel's
 //! classic SPARSEMEM, each page keeps its chunk number in the high bits of
 //! `flags`, and chunks are aligned to their size, so `page_to_pfn()` is
-//! arithmetic. Chunks come from one reserved stretch of address space
-//! (`MAP_NORESERVE`, 16 GiB: half a million chunks) and an address is never
-//! handed out twice while it lasts: an unmapped pgmap's chunks give their
-//! memory back (`MADV_DONTNEED`) but keep their addresses, so a stale
-//! `struct page *` reads a zeroed page that matches no pgmap — never freed
-//! memory, never another pgmap's page. Only once the stretch is spent are
-//! retired chunks reused, oldest first.
+//! arithmetic. Chunk memory comes from [`arena`].
 
-use crate::pgmap::{self, PgmapState, Span};
+mod arena;
+mod spans;
+
+pub use arena::bytes;
+pub use spans::{remove as remove_spans, spans, spans_mut, Span, Spans, SpansMut};
+
 use crate::types::{Page, MAX_PFN_BITS};
-use std::alloc::Layout;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
 
 /// `PG_locked`.
 pub const PG_LOCKED: u64 = 1 << 0;
@@ -56,21 +53,12 @@ const TOP: usize = 1 << TOP_BITS;
 type Node = [AtomicUsize; LEVEL];
 
 static ROOT: [AtomicUsize; TOP] = [const { AtomicUsize::new(0) }; TOP];
-/// Chunks made but never published (a lost race): reusable at once.
-static SPARE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-/// Chunks of unmapped pgmaps, oldest first: reused only when the arena
-/// is spent.
-static RETIRED: Mutex<VecDeque<usize>> = Mutex::new(VecDeque::new());
-/// Address space reserved for chunks, and the next chunk of it to give.
-const ARENA_BYTES: usize = 16 << 30;
-static ARENA_NEXT: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// A page that belongs to no pgmap, handed out for pfns nobody maps.
 pub static POISON_PAGE: Page = Page {
     flags: AtomicU64::new(POISON_FLAGS),
-    w1: AtomicUsize::new(0),
-    w2: AtomicUsize::new(0),
+    pgmap_or_compound_head: AtomicUsize::new(0),
+    zone_device_data: AtomicUsize::new(0),
     mapping: AtomicUsize::new(0),
     index: AtomicUsize::new(0),
     private: AtomicUsize::new(0),
@@ -79,20 +67,9 @@ pub static POISON_PAGE: Page = Page {
     memcg_data: AtomicUsize::new(0),
 };
 
-/// The address a poisoned page's `pgmap` holds: the poison page itself, so
-/// that it is never a pgmap anybody mapped.
-fn poison_pgmap() -> usize {
-    &POISON_PAGE as *const Page as usize
-}
-
 /// True for the poison page.
 pub fn is_poison(page: &Page) -> bool {
     core::ptr::eq(page, &POISON_PAGE)
-}
-
-/// Bytes of memmap and index allocated so far.
-pub fn bytes() -> u64 {
-    BYTES.load(Ordering::Relaxed)
 }
 
 fn split(chunk: u64) -> (usize, usize, usize) {
@@ -113,7 +90,7 @@ fn node(slot: &AtomicUsize, create: bool) -> Option<&'static Node> {
         let fresh = Box::into_raw(Box::new([const { AtomicUsize::new(0) }; LEVEL])) as usize;
         match slot.compare_exchange(0, fresh, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
-                BYTES.fetch_add(core::mem::size_of::<Node>() as u64, Ordering::Relaxed);
+                arena::account(core::mem::size_of::<Node>());
                 p = fresh;
             }
             Err(won) => {
@@ -167,8 +144,8 @@ pub fn lookup(pfn: u64) -> Option<&'static Page> {
     Some(unsafe { &*((base + off) as *const Page) })
 }
 
-/// The page of `pfn`, creating its chunk if a pgmap maps `pfn`; None if
-/// no pgmap does.
+/// The page of `pfn`, creating its chunk if a span holds `pfn`; None if
+/// none does.
 #[inline(always)]
 pub fn page_of(pfn: u64) -> Option<&'static Page> {
     match lookup(pfn) {
@@ -180,7 +157,8 @@ pub fn page_of(pfn: u64) -> Option<&'static Page> {
 #[cold]
 #[inline(never)]
 fn create(pfn: u64) -> Option<&'static Page> {
-    pgmap::with_span(pfn, |span, st| ensure_chunk(span, st, pfn >> CHUNK_SHIFT)).flatten()?;
+    let spans = spans();
+    ensure_chunk(spans.entry(pfn)?, pfn >> CHUNK_SHIFT)?;
     lookup(pfn)
 }
 
@@ -214,79 +192,6 @@ pub fn page_to_pfn(page: &Page) -> Option<u64> {
     }
 }
 
-/// The arena's first chunk address (aligned to a chunk), if the
-/// reservation could be made.
-fn arena() -> Option<usize> {
-    static BASE: OnceLock<usize> = OnceLock::new();
-    let base = *BASE.get_or_init(|| {
-        // Reserved inaccessible: chunks are opened one by one as handed
-        // out, so tools that scan readable memory (valgrind's leak check)
-        // see only the chunks in use, not 16 GiB.
-        // SAFETY: a fresh private anonymous mapping at an address of the
-        // kernel's choosing: it overlaps nothing, and is never unmapped.
-        let p = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                ARENA_BYTES + CHUNK_BYTES,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            0
-        } else {
-            (p as usize + CHUNK_BYTES - 1) & !(CHUNK_BYTES - 1)
-        }
-    });
-    (base != 0).then_some(base)
-}
-
-fn is_arena(chunk: usize) -> bool {
-    arena().is_some_and(|base| chunk >= base && chunk < base + ARENA_BYTES)
-}
-
-fn alloc_chunk() -> Option<usize> {
-    if let Some(c) = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-        return Some(c);
-    }
-    if let Some(base) = arena() {
-        let i = ARENA_NEXT.fetch_add(1, Ordering::Relaxed);
-        if i < ARENA_BYTES / CHUNK_BYTES {
-            let chunk = base + i * CHUNK_BYTES;
-            // SAFETY: `chunk` is a chunk-sized, page-aligned piece of the
-            // arena's reservation that no one has been given yet.
-            let opened = unsafe {
-                libc::mprotect(
-                    chunk as *mut libc::c_void,
-                    CHUNK_BYTES,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                )
-            } == 0;
-            if opened {
-                BYTES.fetch_add(CHUNK_BYTES as u64, Ordering::Relaxed);
-                return Some(chunk);
-            }
-        }
-    }
-    if let Some(c) = RETIRED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .pop_front()
-    {
-        return Some(c);
-    }
-    let layout = Layout::from_size_align(CHUNK_BYTES, CHUNK_BYTES).ok()?;
-    // SAFETY: the layout has a non-zero size.
-    let p = unsafe { std::alloc::alloc(layout) } as usize;
-    if p == 0 {
-        return None;
-    }
-    BYTES.fetch_add(CHUNK_BYTES as u64, Ordering::Relaxed);
-    Some(p)
-}
-
 /// The chunk's page at `i`; `base` must be a chunk from `alloc_chunk`.
 fn chunk_page(base: usize, i: usize) -> &'static Page {
     // Callers pass i < CHUNK_PAGES and a base from alloc_chunk: memory
@@ -296,10 +201,11 @@ fn chunk_page(base: usize, i: usize) -> &'static Page {
     unsafe { &*((base + i * 64) as *const Page) }
 }
 
-fn write_page(p: &Page, flags: u64, w1: usize, mapping: usize) {
+fn write_page(p: &Page, flags: u64, pgmap_or_head: usize, mapping: usize) {
     p.flags.store(flags, Ordering::Relaxed);
-    p.w1.store(w1, Ordering::Relaxed);
-    p.w2.store(0, Ordering::Relaxed);
+    p.pgmap_or_compound_head
+        .store(pgmap_or_head, Ordering::Relaxed);
+    p.zone_device_data.store(0, Ordering::Relaxed);
     p.mapping.store(mapping, Ordering::Relaxed);
     p.index.store(0, Ordering::Relaxed);
     p.private.store(0, Ordering::Relaxed);
@@ -308,9 +214,10 @@ fn write_page(p: &Page, flags: u64, w1: usize, mapping: usize) {
     p.memcg_data.store(0, Ordering::Relaxed);
 }
 
-/// Create chunk `chunk` of `span` if it does not exist yet. Called with the
-/// pgmap registry read-locked, so the span cannot be unmapped meanwhile.
-pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
+/// Create chunk `chunk` of `entry`'s span if it does not exist yet. Called
+/// with the span table read-locked, so the span cannot go meanwhile.
+fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
+    let span = &entry.span;
     let slot = leaf_slot(chunk, true)?;
     if slot.load(Ordering::Acquire) != 0 {
         return Some(());
@@ -324,10 +231,10 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
     if shift > CHUNK_SHIFT && first >= span.first_pfn {
         let head_chunk = head_of(first) >> CHUNK_SHIFT;
         if head_chunk != chunk {
-            ensure_chunk(span, st, head_chunk)?;
+            ensure_chunk(entry, head_chunk)?;
         }
     }
-    let base = alloc_chunk()?;
+    let base = arena::alloc_chunk()?;
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
     for i in 0..CHUNK_PAGES {
@@ -357,7 +264,7 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
         if pfn == head + 1 {
             // prep_compound_head(): dtor, order and mapcount in word 2,
             // pincount and nr_pages over the first tail's mapping.
-            p.w2.store(
+            p.zone_device_data.store(
                 COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
                 Ordering::Relaxed,
             );
@@ -365,48 +272,26 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
         }
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => {
-            st.chunks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(chunk);
-        }
-        Err(_) => SPARE.lock().unwrap_or_else(|e| e.into_inner()).push(base),
+        Ok(_) => spans::record(entry, chunk),
+        Err(_) => arena::spare(base),
     }
     Some(())
 }
 
-/// Take chunk `chunk` out of the memmap and give its memory back (or, off
-/// the arena, poison its pages). Its pgmap is no longer registered, so
-/// nothing can recreate it meanwhile.
-pub fn retire_chunk(chunk: u64) {
+/// Take chunk `chunk` out of the memmap and retire its memory. Its span
+/// is removed, so nothing can recreate it meanwhile.
+fn retire_chunk(chunk: u64) {
     let Some(slot) = leaf_slot(chunk, false) else {
         return;
     };
     let base = slot.swap(0, Ordering::AcqRel);
-    if base == 0 {
-        return;
+    if base != 0 {
+        arena::retire(base);
     }
-    if is_arena(base) {
-        // SAFETY: `base` is a chunk of the arena, a private anonymous
-        // mapping that stays mapped: MADV_DONTNEED only drops its memory,
-        // and every later read of it sees zeroes, a page of no pgmap.
-        unsafe {
-            libc::madvise(base as *mut libc::c_void, CHUNK_BYTES, libc::MADV_DONTNEED);
-        }
-    } else {
-        for i in 0..CHUNK_PAGES {
-            write_page(chunk_page(base, i), POISON_FLAGS, poison_pgmap(), 0);
-        }
-    }
-    RETIRED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push_back(base);
 }
 
 /// Visit every page of a live chunk.
-pub fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
+fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
     let first = chunk << CHUNK_SHIFT;
     for i in 0..CHUNK_PAGES as u64 {
         if let Some(p) = lookup(first + i) {
@@ -428,4 +313,55 @@ pub fn first_tail(head: &Page) -> &Page {
     // tail is the next page of the same chunk (heads are aligned to their
     // folio size, which is at least 2 pages), so it is live memory.
     unsafe { &*(head as *const Page).add(1) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_makes_pages_on_demand_and_takes_them_away() {
+        // A pfn stretch no other test uses, past what C tests map.
+        let start = 1u64 << 38;
+        let span = Span {
+            pgmap: 0x1000,
+            start_pfn: start,
+            end_pfn: start + 2 * CHUNK_PAGES as u64 - 1,
+            first_pfn: start + 2,
+            shift: 1,
+        };
+        {
+            let mut t = spans_mut();
+            assert_eq!(t.overlap(start, start), None);
+            t.add(span);
+            assert_eq!(t.overlap(start + 5, start + 5), Some(span));
+        }
+        assert!(
+            lookup(start + 700).is_none(),
+            "nothing before it is asked for"
+        );
+        let head = page_of(start + 700).unwrap();
+        assert_eq!(page_to_pfn(head), Some(start + 700));
+        assert!(is_zone_device(head));
+        assert_eq!(head.pgmap(), 0x1000);
+        assert_eq!(first_tail(head).compound_order(), 1);
+        let tail = page_of(start + 701).unwrap();
+        assert_eq!(tail.compound_head(), head as *const Page as usize | 1);
+        let mut seen = 0;
+        spans().for_each_page_of(0x1000, |_, _| seen += 1);
+        assert_eq!(seen, CHUNK_PAGES, "only the chunk asked for exists");
+        let altmap = page_of(start).unwrap();
+        assert!(
+            !is_zone_device(altmap),
+            "the altmap's pfns are no ZONE_DEVICE page"
+        );
+        assert!(page_of(start + 2 * CHUNK_PAGES as u64).is_none());
+        remove_spans(0x1000);
+        assert!(lookup(start + 700).is_none());
+        assert!(
+            page_of(start + 700).is_none(),
+            "a removed span makes nothing"
+        );
+        assert_eq!(page_to_pfn(head), None);
+    }
 }

@@ -1,37 +1,95 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! Pages and folios: compound heads, orders, reference counts, the free
-//! path back to the pgmap, and the page lock.
+//! Pages and folios: compound heads, orders, the page's pgmap and type,
+//! reference counts with the folio lifecycle (activation from idle with a
+//! pgmap pin, the free path back to the pgmap), and the page lock.
+//!
+//! The lifecycle is here, whole: [`activate`] (idle -> in use, taking the
+//! pin) and [`free_zone_device_page`] (the last put: `page_free`, then the
+//! pin dropped). Kernel generations that free or initialise differently
+//! (`folio_free()`, `zone_device_page_init()`) are variants of these two.
 
-use crate::counter::{self, DropRef};
+use crate::counter::{self, Activate, DropRef};
 use crate::memmap::{self, PG_HEAD, PG_LOCKED, PG_WAITERS};
-use crate::types::Page;
+use crate::pgmap::{self, Mapped, PgmapPtr};
+use crate::types::{Page, MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PCI_P2PDMA, MEMORY_DEVICE_PRIVATE};
 use std::sync::atomic::Ordering;
+
+/// `struct folio`: it overlays its head page.
+#[repr(C)]
+pub struct Folio {
+    pub page: Page,
+}
 
 /// `compound_head()` / `page_folio()`: the head of a tail page, else itself.
 #[inline]
 pub fn head(page: &Page) -> &Page {
-    let w1 = page.w1.load(Ordering::Acquire);
-    if w1 & 1 == 0 {
+    let head = page.compound_head();
+    if head & 1 == 0 {
         return page;
     }
-    // SAFETY: bit 0 of word 1 is set only in tail pages that `ensure_chunk`
-    // initialised, and then it holds the address of their live head page.
-    unsafe { &*((w1 - 1) as *const Page) }
+    // SAFETY: bit 0 of `compound_head` is set only in tail pages that the
+    // memmap initialised, and then it holds the address of their live head.
+    unsafe { &*((head - 1) as *const Page) }
 }
 
-/// True for a tail page.
+/// `PageTail()`.
 #[inline]
 pub fn is_tail(page: &Page) -> bool {
-    page.w1.load(Ordering::Acquire) & 1 != 0
+    page.compound_head() & 1 != 0
+}
+
+/// `PageHead()`.
+#[inline]
+pub fn is_head(page: &Page) -> bool {
+    page.flags.load(Ordering::Relaxed) & PG_HEAD != 0
 }
 
 /// `folio_order()` of a head page.
 #[inline]
 pub fn order(folio: &Page) -> u32 {
-    if folio.flags.load(Ordering::Relaxed) & PG_HEAD == 0 {
+    if !is_head(folio) {
         return 0;
     }
-    ((memmap::first_tail(folio).w2.load(Ordering::Relaxed) >> 8) & 0xff) as u32
+    memmap::first_tail(folio).compound_order()
+}
+
+/// `folio_nr_pages()`.
+#[inline]
+pub fn nr_pages(folio: &Page) -> i64 {
+    1 << order(folio)
+}
+
+/// `page_to_pfn()`: -1 (with a WARN) for what is not a page of any pgmap.
+pub fn to_pfn(page: &Page) -> u64 {
+    match memmap::page_to_pfn(page) {
+        Some(pfn) => pfn,
+        None => {
+            crate::warn_if!(
+                "page_to_pfn",
+                true,
+                "page_to_pfn({:p}): not a page of any pgmap",
+                page as *const Page
+            );
+            u64::MAX
+        }
+    }
+}
+
+/// `folio_page(folio, n)`: the folio's `n`th page, by pfn (the poison
+/// page, with a WARN, past the memmap).
+pub fn folio_page(folio: &Page, n: u64) -> &Page {
+    if n == 0 {
+        return folio;
+    }
+    match memmap::page_to_pfn(folio).and_then(|pfn| pfn.checked_add(n)) {
+        Some(pfn) => memmap::pfn_to_page(pfn),
+        None => memmap::pfn_to_page(u64::MAX),
+    }
+}
+
+/// `folio_next()`.
+pub fn folio_next(folio: &Page) -> &Page {
+    folio_page(folio, 1 << order(folio))
 }
 
 /// The pgmap a page's folio belongs to (its head's `pgmap`), if it is a
@@ -42,7 +100,29 @@ pub fn pgmap_of(page: &Page) -> Option<usize> {
     if !memmap::is_zone_device(h) {
         return None;
     }
-    Some(h.w1.load(Ordering::Acquire))
+    Some(h.pgmap())
+}
+
+/// `page->pgmap->type`, for a page of a mapped pgmap.
+fn pgmap_type(page: &Page) -> Option<u32> {
+    let pgmap = PgmapPtr::registered(pgmap_of(page)?);
+    pgmap::mapped(pgmap)?;
+    pgmap.type_()
+}
+
+/// `is_device_private_page()`.
+pub fn is_device_private(page: &Page) -> bool {
+    pgmap_type(page) == Some(MEMORY_DEVICE_PRIVATE)
+}
+
+/// `is_device_coherent_page()`.
+pub fn is_device_coherent(page: &Page) -> bool {
+    pgmap_type(page) == Some(MEMORY_DEVICE_COHERENT)
+}
+
+/// `is_pci_p2pdma_page()`.
+pub fn is_pci_p2pdma(page: &Page) -> bool {
+    pgmap_type(page) == Some(MEMORY_DEVICE_PCI_P2PDMA)
 }
 
 /// `folio_ref_count()`.
@@ -72,6 +152,23 @@ pub fn ref_inc_return(folio: &Page) -> i32 {
         .refcount
         .fetch_add(1, Ordering::AcqRel)
         .wrapping_add(1)
+}
+
+/// Raise a folio's count for `func`; from idle, pin `pgmap` first (see
+/// [`counter::activate`]), so no folio is in use without its pin.
+#[inline(always)]
+pub fn activate(func: &'static str, pgmap: Mapped, folio: &Page) -> bool {
+    match counter::activate(&folio.refcount, || pgmap.tryget(), || pgmap.put()) {
+        Activate::Done => true,
+        Activate::Negative(v) => {
+            crate::warn_if!(func, true, "folio refcount is negative ({v})");
+            false
+        }
+        Activate::NoPin => {
+            crate::warn_once_if!(func, true, "percpu_ref_tryget(&pgmap->ref) failed");
+            false
+        }
+    }
 }
 
 /// `folio_get()`: a folio must be in use already; an idle one WARNs and is
@@ -123,10 +220,11 @@ pub fn free_zone_device_page_checked(page: &Page) {
     free_zone_device_page(page)
 }
 
-/// `free_zone_device_page()`: clear `mapping`, call the pgmap's
-/// `page_free` if it has one, then drop the pgmap pin the 0 -> 1 step took.
-/// The last put calls it; a request racing that put may already have
-/// brought the folio back (with a pin of its own), so no count is checked.
+/// The free path, whole: `free_zone_device_page()` clears `mapping`, calls
+/// the pgmap's `page_free` if it has one, then drops the pgmap pin the
+/// 0 -> 1 step took, validating the pgmap once. The last put calls it; a
+/// request racing that put may already have brought the folio back (with a
+/// pin of its own), so no count is checked.
 pub fn free_zone_device_page(page: &Page) {
     let page = head(page);
     let Some(pgmap) = pgmap_of(page) else {
@@ -138,7 +236,17 @@ pub fn free_zone_device_page(page: &Page) {
         return;
     };
     page.mapping.store(0, Ordering::Release);
-    crate::pgmap::free_page(pgmap, page);
+    let pgmap = PgmapPtr::registered(pgmap);
+    let Some(m) = pgmap::mapped(pgmap) else {
+        crate::warn_if!(
+            "put_dev_pagemap",
+            true,
+            "put_dev_pagemap() of pgmap {pgmap:p}, which is not mapped"
+        );
+        return;
+    };
+    pgmap.page_free(page);
+    m.put();
 }
 
 /// `trylock_page()`; the poison page is never locked.

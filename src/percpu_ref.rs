@@ -17,7 +17,11 @@ pub const NSLOTS: usize = 16;
 pub const INIT_ATOMIC: u32 = 1 << 0;
 /// `PERCPU_REF_INIT_DEAD`.
 pub const INIT_DEAD: u32 = 1 << 1;
-/// `PERCPU_REF_ALLOW_REINIT`.
+/// `PERCPU_REF_ALLOW_REINIT`: keep the per-CPU counters after the switch
+/// to atomic mode, so that the ref can go back to per-CPU mode. Every ref
+/// here keeps its counters until `percpu_ref_exit()`, so the flag is met
+/// by construction and needs no code (and there is no `percpu_ref_reinit()`
+/// in the API to use it).
 pub const ALLOW_REINIT: u32 = 1 << 2;
 
 /// `percpu_count_ptr` holds `data ^ &ref ^ COOKIE`: garbage, a ref never
@@ -53,8 +57,11 @@ pub struct RefData {
     counter: PercpuCount<NSLOTS>,
     release: Option<ReleaseFn>,
     ref_ptr: usize,
-    /// The pgmap this ref belongs to, for the refs `memremap_pages()` makes.
-    pub pgmap: Option<crate::pgmap::PgmapState>,
+    /// An opaque token of the ref's owner (0: none, a ref C set up). The
+    /// owner alone interprets it; an owned ref is exited by its owner.
+    /// Today the pgmap is the one kind of owner (its token is its state);
+    /// a second kind would have to tell its tokens from the pgmap's.
+    owner: usize,
 }
 
 /// Countdown to an injected `percpu_ref_tryget()` failure; 0: none.
@@ -96,13 +103,40 @@ fn my_slot() -> usize {
     })
 }
 
-/// `percpu_ref_init()`: allocate the counters and publish them in `r`.
-/// `-ENOMEM` when an injected allocation failure hits.
+/// `percpu_ref_init()` as C calls it: a ref that is live is refused
+/// (`EBUSY`, with a WARN) rather than leaked. Errors are positive errnos.
+pub fn percpu_ref_init(r: &PercpuRef, release: Option<ReleaseFn>, flags: u32) -> Result<(), i32> {
+    if crate::warn_if!(
+        "percpu_ref_init",
+        is_live(r),
+        "percpu_ref_init() of a ref that is live: percpu_ref_exit() it first"
+    ) {
+        return Err(libc::EBUSY);
+    }
+    init(r, release, flags, 0)
+}
+
+/// `percpu_ref_exit()` as C calls it: an owned ref (a pgmap's, today) is
+/// refused with a WARN; its owner exits it.
+pub fn percpu_ref_exit(r: &PercpuRef) {
+    if data(r).is_some_and(|d| d.owner != 0) {
+        crate::warn_if!(
+            "percpu_ref_exit",
+            true,
+            "a pgmap's ref is exited by memunmap_pages()"
+        );
+        return;
+    }
+    exit(r)
+}
+
+/// Allocate the counters and publish them in `r`, for `owner` (an opaque
+/// token, 0 for none). `ENOMEM` when an injected allocation failure hits.
 pub fn init(
     r: &PercpuRef,
     release: Option<ReleaseFn>,
     flags: u32,
-    pgmap: Option<crate::pgmap::PgmapState>,
+    owner: usize,
 ) -> Result<(), i32> {
     if crate::slab::should_fail() {
         return Err(libc::ENOMEM);
@@ -111,7 +145,7 @@ pub fn init(
         counter: PercpuCount::new(flags & INIT_ATOMIC != 0, flags & INIT_DEAD != 0),
         release,
         ref_ptr: r as *const PercpuRef as usize,
-        pgmap,
+        owner,
     });
     let addr = Box::into_raw(data) as usize;
     LIVE.lock()
@@ -140,7 +174,7 @@ pub fn data(r: &PercpuRef) -> Option<&'static RefData> {
     Some(unsafe { &*(addr as *const RefData) })
 }
 
-/// `percpu_ref_exit()`: free the counters; `r` reads as uninitialised after.
+/// Free the counters; `r` reads as uninitialised after.
 pub fn exit(r: &PercpuRef) {
     let addr = r.data.load(Ordering::Acquire);
     if data(r).is_none() {
@@ -157,6 +191,12 @@ pub fn exit(r: &PercpuRef) {
 }
 
 impl RefData {
+    /// The owner token given to [`init`].
+    #[inline(always)]
+    pub fn owner(&self) -> usize {
+        self.owner
+    }
+
     /// `percpu_ref_get_many()`.
     #[inline]
     pub fn get(&self, n: i64) {
@@ -279,7 +319,7 @@ mod tests {
         let _serial = crate::test_serial();
         let r = fresh();
         assert!(data(&r).is_none());
-        init(&r, Some(release), 0, None).unwrap();
+        init(&r, Some(release), 0, 0).unwrap();
         let d = data(&r).unwrap();
         let base = RELEASED.load(Ordering::SeqCst);
         d.get(3);
@@ -306,7 +346,7 @@ mod tests {
         crate::warn::set_quiet(true);
         crate::warn::rearm();
         let r = fresh();
-        init(&r, None, 0, None).unwrap();
+        init(&r, None, 0, 0).unwrap();
         let d = data(&r).unwrap();
         assert!(d.kill());
         let w = crate::warn::count();
@@ -321,7 +361,7 @@ mod tests {
         let _serial = crate::test_serial();
         for _ in 0..200 {
             let r = fresh();
-            init(&r, Some(release), 0, None).unwrap();
+            init(&r, Some(release), 0, 0).unwrap();
             let d = data(&r).unwrap();
             let base = RELEASED.load(Ordering::SeqCst);
             std::thread::scope(|s| {
@@ -340,5 +380,38 @@ mod tests {
             assert!(d.is_zero());
             exit(&r);
         }
+    }
+
+    #[test]
+    fn allow_reinit_keeps_counters_until_exit() {
+        let _serial = crate::test_serial();
+        let r = fresh();
+        percpu_ref_init(&r, None, ALLOW_REINIT).unwrap();
+        let d = data(&r).unwrap();
+        assert!(d.kill());
+        assert!(d.is_zero());
+        // The counters are still there to read: only exit frees them.
+        assert_eq!(data(&r).unwrap().count(), 0);
+        percpu_ref_exit(&r);
+        assert!(data(&r).is_none());
+    }
+
+    #[test]
+    fn c_rules_refuse_live_init_and_owned_exit() {
+        let _serial = crate::test_serial();
+        crate::warn::set_quiet(true);
+        let r = fresh();
+        percpu_ref_init(&r, None, 0).unwrap();
+        let w = crate::warn::count();
+        assert_eq!(percpu_ref_init(&r, None, 0), Err(libc::EBUSY));
+        assert_eq!(crate::warn::count(), w + 1);
+        exit(&r);
+        init(&r, None, 0, 42).unwrap();
+        percpu_ref_exit(&r);
+        assert_eq!(crate::warn::count(), w + 2);
+        assert_eq!(data(&r).map(RefData::owner), Some(42));
+        exit(&r);
+        assert!(data(&r).is_none());
+        crate::warn::set_quiet(false);
     }
 }

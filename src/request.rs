@@ -4,19 +4,16 @@
 //! replaces, doing what they were meant to do.
 //!
 //! On valid input these agree with the seed's C. Where the C misbehaves
-//! (see docs and DESIGN §5) they WARN and return NULL or -1 instead.
+//! (see docs/DESIGN.md §5) they WARN and return NULL or -1 instead.
 
-use crate::counter::{self, Activate};
 use crate::memmap;
 use crate::page;
-use crate::percpu_ref::RefData;
-use crate::pgmap::{self, PgmapPtr, PgmapState};
+use crate::pgmap::{self, Mapped, PgmapPtr};
 use crate::types::Page;
-use std::sync::atomic::Ordering;
 
 #[inline(always)]
-fn live(func: &'static str, pgmap: PgmapPtr) -> Option<(&'static RefData, &'static PgmapState)> {
-    let found = pgmap::state(pgmap);
+fn live(func: &'static str, pgmap: PgmapPtr) -> Option<Mapped> {
+    let found = pgmap::mapped(pgmap);
     if crate::warn_if!(
         func,
         found.is_none(),
@@ -31,69 +28,52 @@ fn live(func: &'static str, pgmap: PgmapPtr) -> Option<(&'static RefData, &'stat
 /// WARN) for a pgmap that is not mapped or is dying.
 #[inline]
 pub fn pfn_to_offset(pgmap: PgmapPtr, pfn: u64) -> u64 {
-    let Some((d, st)) = live("pfn_to_pgmap_offset", pgmap) else {
+    let Some(m) = live("pfn_to_pgmap_offset", pgmap) else {
         return u64::MAX;
     };
     if crate::warn_if!(
         "pfn_to_pgmap_offset",
-        d.is_dying(),
+        m.is_dying(),
         "pfn_to_pgmap_offset(): pgmap {:p} is dying",
         pgmap.ptr()
     ) {
         return u64::MAX;
     }
-    st.index.pfn_to_offset(pfn).unwrap_or(u64::MAX)
+    m.index().pfn_to_offset(pfn).unwrap_or(u64::MAX)
 }
 
 /// `pgmap_offset_to_pfn()`: -1 past the end, and (with a WARN) for a pgmap
 /// that is not mapped or is dying.
 #[inline]
 pub fn offset_to_pfn(pgmap: PgmapPtr, offset: u64) -> u64 {
-    let Some((d, st)) = live("pgmap_offset_to_pfn", pgmap) else {
+    let Some(m) = live("pgmap_offset_to_pfn", pgmap) else {
         return u64::MAX;
     };
     if crate::warn_if!(
         "pgmap_offset_to_pfn",
-        d.is_dying(),
+        m.is_dying(),
         "pgmap_offset_to_pfn(): pgmap {:p} is dying",
         pgmap.ptr()
     ) {
         return u64::MAX;
     }
-    st.index.offset_to_pfn(offset).unwrap_or(u64::MAX)
-}
-
-/// Raise a folio's count; from idle, pin the pgmap first (see
-/// [`counter::activate`]).
-#[inline(always)]
-fn activate(func: &'static str, d: &RefData, folio: &Page) -> bool {
-    match counter::activate(&folio.refcount, || d.tryget(1), || d.put(1)) {
-        Activate::Done => true,
-        Activate::Negative(v) => {
-            crate::warn_if!(func, true, "folio refcount is negative ({v})");
-            false
-        }
-        Activate::NoPin => {
-            crate::warn_once_if!(func, true, "percpu_ref_tryget(&pgmap->ref) failed");
-            false
-        }
-    }
+    m.index().offset_to_pfn(offset).unwrap_or(u64::MAX)
 }
 
 /// `pgmap_request_folio()`: the folio at `offset`, of order `order`, with a
 /// reference taken; NULL (with a WARN) when it cannot be had.
 pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
     const F: &str = "pgmap_request_folio";
-    let Some((d, st)) = live(F, pgmap) else {
+    let Some(m) = live(F, pgmap) else {
         return core::ptr::null_mut();
     };
-    let Some(pfn) = st.index.offset_to_pfn(offset) else {
+    let Some(pfn) = m.index().offset_to_pfn(offset) else {
         crate::warn_if!(
             F,
             true,
             "offset {offset:#x} is past the end of pgmap {:p} ({} pages)",
             pgmap.ptr(),
-            st.index.total()
+            m.index().total()
         );
         return core::ptr::null_mut();
     };
@@ -103,12 +83,12 @@ pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
     };
     if crate::warn_once_if!(
         F,
-        page.w1.load(Ordering::Acquire) != pgmap.addr(),
+        page.pgmap() != pgmap.addr(),
         "page->pgmap != pgmap (pfn {pfn:#x})"
     ) {
         return core::ptr::null_mut();
     }
-    if crate::warn_once_if!(F, d.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
+    if crate::warn_once_if!(F, m.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
         return core::ptr::null_mut();
     }
     let have = page::order(page);
@@ -119,7 +99,7 @@ pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
     ) {
         return core::ptr::null_mut();
     }
-    if !activate(F, d, page) {
+    if !page::activate(F, m, page) {
         return core::ptr::null_mut();
     }
     page as *const Page as *mut Page
@@ -139,9 +119,7 @@ fn span_folios(pgmap: PgmapPtr, folio: &Page, nr_folios: i32) -> Option<Vec<&'st
     (0..nr_folios as u64)
         .map(|i| {
             let f = memmap::page_of(first.checked_add(i.checked_mul(step)?)?)?;
-            let ok = !page::is_tail(f)
-                && page::order(f) == order
-                && f.w1.load(Ordering::Acquire) == pgmap.addr();
+            let ok = !page::is_tail(f) && page::order(f) == order && f.pgmap() == pgmap.addr();
             ok.then_some(f)
         })
         .collect()
@@ -152,7 +130,7 @@ fn span_folios(pgmap: PgmapPtr, folio: &Page, nr_folios: i32) -> Option<Vec<&'st
 /// the walk advances from folio to folio.
 pub fn request_folios(pgmap: PgmapPtr, folio: Option<&Page>, nr_folios: i32) -> bool {
     const F: &str = "pgmap_request_folios";
-    let Some((d, _)) = live(F, pgmap) else {
+    let Some(m) = live(F, pgmap) else {
         return false;
     };
     let Some(folio) = folio else {
@@ -163,11 +141,11 @@ pub fn request_folios(pgmap: PgmapPtr, folio: Option<&Page>, nr_folios: i32) -> 
         crate::warn_once_if!(F, true, "!folio_span_valid(pgmap, folio, {nr_folios})");
         return false;
     };
-    if crate::warn_once_if!(F, d.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
+    if crate::warn_once_if!(F, m.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
         return false;
     }
     for (n, f) in folios.iter().enumerate() {
-        if !activate(F, d, f) {
+        if !page::activate(F, m, f) {
             for g in &folios[..n] {
                 page::put(g);
             }

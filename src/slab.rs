@@ -98,6 +98,15 @@ pub fn should_fail() -> bool {
     false
 }
 
+/// `__GFP_ZERO`.
+pub const GFP_ZERO: u32 = 0x100;
+
+/// `kmalloc(size, gfp)` from `file:line`: zeroed for `__GFP_ZERO`; null on
+/// injected failure.
+pub fn kmalloc(size: usize, gfp: u32, file: &str, line: u32) -> *mut u8 {
+    alloc(size, gfp & GFP_ZERO != 0, file, line)
+}
+
 /// Allocate `size` bytes, zeroed when `zero`; null on injected failure.
 pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
     if should_fail() {

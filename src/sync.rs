@@ -128,6 +128,39 @@ pub fn wait_timeout(c: &Completion, timeout: Duration) -> bool {
     }
 }
 
+/// `wait_for_completion_timeout()`: jiffies are milliseconds here
+/// (HZ=1000). Returns the jiffies left, at least 1, or 0 on time-out, as
+/// the kernel does. A timeout longer than the library's wait bound
+/// (MAX_SCHEDULE_TIMEOUT, say) waits for the bound and WARNs if it runs
+/// out, rather than hanging.
+pub fn wait_for_completion_timeout(c: &Completion, timeout: u64) -> u64 {
+    let asked = Duration::from_millis(timeout);
+    let start = Instant::now();
+    if !wait_timeout(c, asked) {
+        crate::warn_if!(
+            "wait_for_completion_timeout",
+            asked > wait_bound(),
+            "wait_for_completion_timeout({timeout}) gave up at the {} ms bound",
+            wait_bound().as_millis()
+        );
+        return 0;
+    }
+    let spent = start.elapsed().as_millis() as u64;
+    timeout.saturating_sub(spent).max(1)
+}
+
+/// `wait_for_completion()`: the kernel waits for ever; this waits for the
+/// library's bound and WARNs.
+pub fn wait_for_completion(c: &Completion) {
+    let got = wait_timeout(c, wait_bound());
+    crate::warn_if!(
+        "wait_for_completion",
+        !got,
+        "wait_for_completion() gave up after {} ms",
+        wait_bound().as_millis()
+    );
+}
+
 /// The page-lock wait table: waiters on a locked page sleep on the bucket
 /// its address hashes to, like the kernel's `folio_wait_table`.
 struct Bucket {

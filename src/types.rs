@@ -3,11 +3,13 @@
 //! x86_64 (Linux 6.1), and the constants that go with them.
 //!
 //! Every field C may write concurrently with Rust is an atomic here, so that
-//! Rust never holds a plain reference to memory C mutates.
+//! Rust never holds a plain reference to memory C mutates; the one struct
+//! that is not all atomics, `struct dev_pagemap`, is read field by field
+//! through raw pointers, only by `pgmap::PgmapPtr`.
 
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
 use core::mem::{offset_of, size_of};
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use static_assertions::const_assert_eq;
 
 /// `PAGE_SHIFT`, `PAGE_SIZE`.
@@ -18,8 +20,6 @@ pub const MAX_PHYSMEM_BITS: u32 = 52;
 pub const MAX_PFN_BITS: u32 = MAX_PHYSMEM_BITS - PAGE_SHIFT;
 /// A sparsemem subsection: the unit `add_pages()` insists on (2 MiB).
 pub const SUBSECTION_SHIFT: u32 = 21;
-/// Pages in one subsection.
-pub const PAGES_PER_SUBSECTION: u64 = 1 << (SUBSECTION_SHIFT - PAGE_SHIFT);
 
 /// `enum memory_type`.
 pub const MEMORY_DEVICE_PRIVATE: c_uint = 1;
@@ -102,21 +102,47 @@ pub struct DevPagemap {
     pub range: Range,
 }
 
-/// `struct page`, 64 bytes. Word 1 is `pgmap` for a ZONE_DEVICE head page and
-/// `compound_head | 1` for a tail; word 2 is `zone_device_data`, and in the
-/// first tail page it carries `compound_dtor`, `compound_order` and
-/// `compound_mapcount`.
+/// `struct page`, 64 bytes. Words 1 and 2 are unions in the kernel; here
+/// each is one field named for both members, read through the accessors
+/// named as the kernel names the members.
 #[repr(C)]
 pub struct Page {
     pub flags: AtomicU64,
-    pub w1: AtomicUsize,
-    pub w2: AtomicUsize,
+    /// Offset 8: `pgmap` in a ZONE_DEVICE (head) page, `compound_head`
+    /// (the head's address with bit 0 set) in a tail page. See
+    /// [`Page::pgmap`], [`Page::compound_head`].
+    pub pgmap_or_compound_head: AtomicUsize,
+    /// Offset 16: `zone_device_data` in a ZONE_DEVICE page; in the first
+    /// tail page of a folio, `compound_dtor`, `compound_order` and
+    /// `compound_mapcount` (see [`Page::compound_order`]).
+    pub zone_device_data: AtomicUsize,
     pub mapping: AtomicUsize,
     pub index: AtomicUsize,
     pub private: AtomicUsize,
     pub mapcount: AtomicI32,
     pub refcount: AtomicI32,
     pub memcg_data: AtomicUsize,
+}
+
+impl Page {
+    /// `page->pgmap`: meaningful in a ZONE_DEVICE page that is not a tail.
+    #[inline(always)]
+    pub fn pgmap(&self) -> usize {
+        self.pgmap_or_compound_head.load(Ordering::Acquire)
+    }
+
+    /// `page->compound_head`: the head's address with bit 0 set in a tail
+    /// page; bit 0 clear means the page is no tail.
+    #[inline(always)]
+    pub fn compound_head(&self) -> usize {
+        self.pgmap_or_compound_head.load(Ordering::Acquire)
+    }
+
+    /// `compound_order` of a first tail page (bits 8..16 of word 2).
+    #[inline(always)]
+    pub fn compound_order(&self) -> u32 {
+        ((self.zone_device_data.load(Ordering::Relaxed) >> 8) & 0xff) as u32
+    }
 }
 
 // Kernel sizes and offsets (x86_64, Linux 6.1). C asserts the same.
@@ -138,8 +164,8 @@ const_assert_eq!(offset_of!(DevPagemap, range), 136);
 const_assert_eq!(size_of::<DevPagemap>(), 152);
 const_assert_eq!(size_of::<Page>(), 64);
 const_assert_eq!(offset_of!(Page, flags), 0);
-const_assert_eq!(offset_of!(Page, w1), 8);
-const_assert_eq!(offset_of!(Page, w2), 16);
+const_assert_eq!(offset_of!(Page, pgmap_or_compound_head), 8);
+const_assert_eq!(offset_of!(Page, zone_device_data), 16);
 const_assert_eq!(offset_of!(Page, mapping), 24);
 const_assert_eq!(offset_of!(Page, index), 32);
 const_assert_eq!(offset_of!(Page, mapcount), 48);

@@ -3,6 +3,7 @@
 //! line on stderr, a global count, the last report kept for tests, and
 //! `WARN_ON_ONCE` sites that tests can re-arm.
 
+use core::ffi::{c_char, c_int};
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +22,36 @@ pub struct Record {
     pub line: u32,
     pub function: String,
     pub message: String,
+}
+
+/// `struct memremap_warn_record` (memremap/test.h): a [`Record`] in
+/// fixed, NUL-terminated C strings.
+#[repr(C)]
+pub struct WarnRecord {
+    pub file: [c_char; 128],
+    pub function: [c_char; 64],
+    pub message: [c_char; 512],
+    pub line: c_int,
+}
+
+fn copy_str(dst: &mut [c_char], s: &str) {
+    let n = s.len().min(dst.len().saturating_sub(1));
+    for (d, b) in dst.iter_mut().zip(s.bytes().take(n)) {
+        *d = b as c_char;
+    }
+    if let Some(end) = dst.get_mut(n) {
+        *end = 0;
+    }
+}
+
+impl WarnRecord {
+    /// Fill in from `rec`, each string cut to fit.
+    pub fn fill(&mut self, rec: &Record) {
+        copy_str(&mut self.file, &rec.file);
+        copy_str(&mut self.function, &rec.function);
+        copy_str(&mut self.message, &rec.message);
+        self.line = rec.line as c_int;
+    }
 }
 
 /// Number of WARNs reported since the process started.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! The substrate's contract (DESIGN §2) and its safe answers to misuse
-//! (§5), driven through the C entry points from Rust.
+//! The substrate's contract (docs/DESIGN.md §2) and its safe answers to
+//! misuse (docs/DESIGN.md §5), driven through the C entry points from Rust.
 
 mod common;
 use common::*;
