@@ -37,7 +37,7 @@ CSTD     += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 LDLIBS   := -lpthread -lm -ldl -lrt -lutil
 
-RUST_SRC := $(wildcard src/*.rs) Cargo.toml Cargo.lock build.rs cbindgen.toml
+RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs cbindgen.toml
 API_TESTS := $(patsubst c-tests/api/%.c,$(BUILD)/api/%,$(wildcard c-tests/api/*.c))
 C_HDRS   := $(wildcard include/*/*.h c-tests/*.h)
 

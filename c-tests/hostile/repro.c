@@ -42,7 +42,7 @@ static struct dev_pagemap *new_pgmap(unsigned long start)
 
 /*
  * 1. memremap_ledger_count() takes the registry's list of pgmaps, drops
- * the lock, then reads each pgmap's ref and state (src/ledger.rs take()):
+ * the lock, then reads each pgmap's ref and state (then src/ledger.rs):
  * a memunmap_pages() on another thread meanwhile frees that state, and
  * the caller may free the pgmap itself. Valgrind: "Invalid read ... in
  * memremap::pgmap::held_pfns ... free'd by memremap::percpu_ref::exit".
@@ -85,7 +85,7 @@ KTAP_CASE(ledger_races_memunmap_pages)
 /*
  * 2. wait_for_completion_timeout() waits for the caller's timeout, not
  * the library's bound: MAX_SCHEDULE_TIMEOUT (LONG_MAX), which kernel code
- * passes to wait for ever, hangs the test program (src/ffi.rs).
+ * passes to wait for ever, hangs the test program (then src/ffi.rs; now src/sync.rs).
  */
 static struct completion never;
 static atomic_bool waited;
@@ -270,7 +270,7 @@ KTAP_CASE(percpu_ref_get_after_release_warns)
 
 /*
  * 8. "An unmapped pgmap's chunks are poisoned and reused, so a stale
- * struct page * reads a page that matches no pgmap" (src/memmap.rs) holds
+ * struct page * reads a page that matches no pgmap" (then src/memmap.rs) holds
  * only until the chunk is reused: then the stale pointer is a live page
  * of the next pgmap, and a late put through it drops that pgmap's folio.
  */
