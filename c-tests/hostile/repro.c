@@ -85,7 +85,7 @@ KTAP_CASE(ledger_races_memunmap_pages)
 /*
  * 2. wait_for_completion_timeout() waits for the caller's timeout, not
  * the library's bound: MAX_SCHEDULE_TIMEOUT (LONG_MAX), which kernel code
- * passes to wait for ever, hangs the test program (then src/ffi.rs; now src/sync.rs).
+ * passes to wait for ever, hangs the test program (then src/ffi.rs).
  */
 static struct completion never;
 static atomic_bool waited;
