@@ -47,9 +47,11 @@ CSTD     += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 LDLIBS   := -lpthread -lm -ldl -lrt -lutil
 
-RUST_SRC := $(wildcard src/*.rs) Cargo.toml Cargo.lock build.rs cbindgen.toml
+# Every Rust file under src/, however deep (src/ffi/ and the like).
+RUST_SRC := $(shell find src -name "*.rs") Cargo.toml Cargo.lock build.rs \
+	    cbindgen.toml
 API_TESTS := $(patsubst c-tests/api/%.c,$(BUILD)/api/%,$(wildcard c-tests/api/*.c))
-C_HDRS   := $(wildcard include/*/*.h c-tests/*.h)
+C_HDRS   := $(shell find include -name "*.h") $(wildcard c-tests/*.h)
 
 # KTAP programs that `make check` and `make report` run, and further check
 # targets; the fragments below add theirs.
