@@ -78,7 +78,7 @@ $(LIB): $(RUST_SRC) $(if $(wildcard $(ABI_GEN)),,FORCE)
 	@touch $@
 
 $(ABI_GEN): $(LIB)
-	@test -f $@ || { echo "$@ was not written: touch build.rs, run make" >&2; \
+	@test -f $@ || { echo "$@ not written: touch build.rs, run make" >&2; \
 		exit 1; }
 
 FORCE:
@@ -125,7 +125,8 @@ lint-clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 lint-clippy-reference:
-	$(CARGO) clippy --locked --all-targets --features reference -- -D warnings
+	$(CARGO) clippy --locked --all-targets --features reference -- \
+		-D warnings
 
 lint-clippy-loom:
 	$(LOOM_ENV) $(CARGO) clippy --locked --all-targets -- -D warnings
