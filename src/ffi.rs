@@ -9,6 +9,11 @@
 //! library. That is the kernel's own contract for these APIs.
 #![allow(clippy::missing_safety_doc)]
 
+pub mod alloc;
+pub mod device;
+pub mod dma;
+pub mod ioport;
+
 use crate::pgmap::PgmapPtr;
 use crate::types::{Completion, DevPagemap, Page, PercpuRef, VmemAltmap};
 use crate::{memmap, page, percpu_ref, pgmap, request, slab, sync, warn};

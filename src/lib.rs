@@ -18,6 +18,9 @@ mod atomics {
 }
 
 pub mod counter;
+pub mod device;
+pub mod devres;
+pub mod dma;
 pub mod ffi;
 pub mod ledger;
 pub mod memmap;
@@ -26,9 +29,11 @@ pub mod page;
 pub mod percpu_ref;
 pub mod pgmap;
 pub mod request;
+pub mod resource;
 pub mod slab;
 pub mod sync;
 pub mod types;
+pub mod vmalloc;
 
 /// Unit tests that read global counters (WARNs, allocations) take this.
 #[cfg(test)]

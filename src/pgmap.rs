@@ -43,8 +43,6 @@ pub struct PgmapState {
 static REGISTRY: RwLock<BTreeMap<u64, Span>> = RwLock::new(BTreeMap::new());
 /// pgmaps whose `memunmap_pages()` gave up waiting (kept for the ledger).
 static ABANDONED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-/// `devm_memremap_pages()` registrations: (device, pgmap).
-static DEVRES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
 /// A `struct dev_pagemap *` as C passed it: null, or the caller's struct.
 /// All reads of the C struct go through here.
@@ -374,6 +372,28 @@ pub fn memremap_pages(pgmap: PgmapPtr) -> Result<usize, i32> {
             result = Err(libc::ENOMEM);
             break;
         }
+        // mm/memremap.c pagemap_range(): no range may meet System RAM.
+        let ram = crate::resource::region_intersects(
+            r.start,
+            r.end - r.start + 1,
+            crate::resource::IORESOURCE_SYSTEM_RAM,
+            crate::resource::IORES_DESC_NONE,
+        );
+        if crate::warn_once_if!(
+            "memremap_pages",
+            ram != crate::resource::REGION_DISJOINT,
+            "attempted on {} region {:#x}-{:#x}",
+            if ram == crate::resource::REGION_MIXED {
+                "mixed"
+            } else {
+                "ram"
+            },
+            r.start,
+            r.end
+        ) {
+            result = Err(libc::ENXIO);
+            break;
+        }
         spans.push(span);
     }
     result?;
@@ -488,46 +508,56 @@ pub fn held_pfns(st: &PgmapState) -> Vec<(u64, i32)> {
     held
 }
 
-/// `devm_memremap_pages()`.
+/// `devm_memremap_pages()`: the mapping joins `dev`'s managed resources
+/// (crate::devres). Unlike the kernel's devm_add_action_or_reset(), the
+/// entry draws no allocation fault injection, so that the failure points
+/// existing tests count stay where they were.
 pub fn devm_memremap_pages(dev: usize, pgmap: PgmapPtr) -> Result<usize, i32> {
     let va = memremap_pages(pgmap)?;
-    DEVRES
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((dev, pgmap.addr()));
+    let addr = pgmap.addr();
+    crate::devres::add_unfailing(
+        dev,
+        crate::devres::Tag::Pgmap,
+        (addr, 0),
+        Box::new(move || memunmap_pages(PgmapPtr::registered(addr))),
+    );
     Ok(va)
 }
 
 /// `devm_memunmap_pages()`.
 pub fn devm_memunmap_pages(dev: usize, pgmap: PgmapPtr) {
-    let found = {
-        let mut list = DEVRES.lock().unwrap_or_else(|e| e.into_inner());
-        let at = list.iter().position(|&e| e == (dev, pgmap.addr()));
-        at.map(|i| list.remove(i)).is_some()
-    };
-    if crate::warn_if!(
-        "devm_memunmap_pages",
-        !found,
-        "pgmap {:p} was not mapped by devm_memremap_pages() for device {dev:#x}",
-        pgmap.ptr()
-    ) {
+    let release = crate::devres::remove(dev, crate::devres::Tag::Pgmap, (pgmap.addr(), 0));
+    let Some(release) = release else {
+        crate::warn_if!(
+            "devm_memunmap_pages",
+            true,
+            "pgmap {:p} was not mapped by devm_memremap_pages() for device {dev:#x}",
+            pgmap.ptr()
+        );
         return;
-    }
-    memunmap_pages(pgmap);
+    };
+    release();
 }
 
-/// Release every `devm_memremap_pages()` of `dev`, newest first, as the
-/// driver core does when the device goes away.
+/// Release every managed resource of `dev` (its `devm_memremap_pages()`
+/// among them), newest first, as the driver core does when the device
+/// goes away.
 pub fn devres_release_all(dev: usize) {
-    let mine: Vec<usize> = {
-        let mut list = DEVRES.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = list.iter().filter(|e| e.0 == dev).map(|e| e.1).collect();
-        list.retain(|e| e.0 != dev);
-        mine
-    };
-    for pgmap in mine.into_iter().rev() {
-        memunmap_pages(PgmapPtr::registered(pgmap));
-    }
+    crate::devres::release_all(dev);
+}
+
+/// Physical ranges (inclusive) of every mapped pgmap, for the resource
+/// tree's free-region search.
+pub fn mapped_ranges() -> Vec<(u64, u64)> {
+    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    reg.values()
+        .map(|s| {
+            (
+                s.start_pfn << PAGE_SHIFT,
+                ((s.end_pfn + 1) << PAGE_SHIFT) - 1,
+            )
+        })
+        .collect()
 }
 
 /// `get_dev_pagemap()`: the live pgmap holding `pfn`, with a reference;
