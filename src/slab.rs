@@ -123,6 +123,9 @@ pub fn should_fail() -> bool {
     false
 }
 
+/// The largest allocation tried (1 TiB, the sanitizers' own limit).
+const MAX_BYTES: usize = 1 << 40;
+
 /// Allocate `size` bytes, zeroed when `zero`; null on injected failure.
 pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
     alloc_kind(size, zero, Kind::Kmalloc, file, line)
@@ -131,6 +134,11 @@ pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
 /// `alloc()` for the allocator `kind`.
 pub fn alloc_kind(size: usize, zero: bool, kind: Kind, file: &str, line: u32) -> *mut u8 {
     if should_fail() {
+        return core::ptr::null_mut();
+    }
+    // More than any machine has (an overflowed size_mul() is SIZE_MAX):
+    // fail as the C allocator would, before ASan aborts on the request.
+    if size > MAX_BYTES {
         return core::ptr::null_mut();
     }
     let bytes = size.max(1);
