@@ -133,8 +133,8 @@ impl CRes {
             Some((
                 addr_of!((*self.0).start).read(),
                 addr_of!((*self.0).end).read(),
-                addr_of!((*self.0).flags).read() as u64,
-                addr_of!((*self.0).desc).read() as u64,
+                addr_of!((*self.0).flags).read(),
+                addr_of!((*self.0).desc).read(),
             ))
         }
     }

@@ -188,11 +188,12 @@ pub fn free_as(p: *mut u8, how: FreeAs) {
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         let m = live.get_or_insert_with(HashMap::new);
         let kind = m.get(&(p as usize)).map(|s| s.kind);
-        let fits = match (how, kind) {
-            (FreeAs::Kfree, Some(Kind::Kmalloc)) | (FreeAs::Vfree, Some(Kind::Vmalloc)) => true,
-            (FreeAs::Kvfree, Some(_)) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (how, kind),
+            (FreeAs::Kfree, Some(Kind::Kmalloc))
+                | (FreeAs::Vfree, Some(Kind::Vmalloc))
+                | (FreeAs::Kvfree, Some(_))
+        );
         if fits {
             m.remove(&(p as usize));
         }
@@ -233,8 +234,9 @@ pub fn free_as(p: *mut u8, how: FreeAs) {
 /// new block, zeroing the new tail when `zero`, and is where fault
 /// injection may fail it (null, `p` untouched). A `p` that kmalloc() did
 /// not hand out WARNs and answers null.
-pub fn realloc(p: *mut u8, size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
-    if p.is_null() || p as usize == ZERO_SIZE_PTR {
+pub fn realloc(addr: usize, size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
+    let p = addr as *mut u8;
+    if addr == 0 || addr == ZERO_SIZE_PTR {
         if size == 0 {
             return ZERO_SIZE_PTR as *mut u8;
         }
@@ -242,7 +244,7 @@ pub fn realloc(p: *mut u8, size: usize, zero: bool, file: &str, line: u32) -> *m
     }
     let old = {
         let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-        live.as_ref().and_then(|m| m.get(&(p as usize)).cloned())
+        live.as_ref().and_then(|m| m.get(&addr).cloned())
     };
     let old = match old {
         Some(s) if s.kind == Kind::Kmalloc => s,
@@ -266,7 +268,7 @@ pub fn realloc(p: *mut u8, size: usize, zero: bool, file: &str, line: u32) -> *m
     }
     if size <= old.size {
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = live.as_mut().and_then(|m| m.get_mut(&(p as usize))) {
+        if let Some(s) = live.as_mut().and_then(|m| m.get_mut(&addr)) {
             s.size = size;
         }
         return p;

@@ -30,7 +30,7 @@ pub unsafe extern "C" fn __krealloc_site(
     line: c_int,
 ) -> *mut c_void {
     slab::realloc(
-        p as *mut u8,
+        p as usize,
         new_size,
         flags & GFP_ZERO != 0,
         &site(file),
