@@ -255,7 +255,7 @@ unsigned long memremap_devres_live(void);
 /**
  * Test probe: managed resources registered for `d`.
  */
-unsigned long memremap_devres_count(struct device *d);
+unsigned long memremap_devres_count(struct device *dev);
 
 unsigned long long __dma_map_page_site(struct device *dev, struct page *page, size_t offset, size_t size, unsigned int dir, unsigned long _attrs, const char *file, int line);
 

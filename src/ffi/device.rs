@@ -96,6 +96,6 @@ pub extern "C" fn memremap_devres_live() -> c_ulong {
 
 /// Test probe: managed resources registered for `d`.
 #[no_mangle]
-pub unsafe extern "C" fn memremap_devres_count(d: *mut DeviceLayout) -> c_ulong {
-    crate::devres::count(dev(d).addr()) as c_ulong
+pub unsafe extern "C" fn memremap_devres_count(dev: *mut DeviceLayout) -> c_ulong {
+    crate::devres::count(self::dev(dev).addr()) as c_ulong
 }
