@@ -205,7 +205,8 @@ pub fn free_as(p: *mut u8, how: FreeAs) {
             crate::warn_if!(
                 func,
                 true,
-                "{func}() of {p:p}, which {} returned: left allocated",
+                "{}{func}() of {p:p}, which {} returned: left allocated",
+                vfree_words(how, p),
                 if k == Kind::Vmalloc {
                     "vmalloc()"
                 } else {
@@ -218,7 +219,8 @@ pub fn free_as(p: *mut u8, how: FreeAs) {
             crate::warn_if!(
                 func,
                 true,
-                "{func}() of {p:p}, which {owner} did not return or which was already freed"
+                "{}{func}() of {p:p}, which {owner} did not return or which was already freed",
+                vfree_words(how, p)
             );
             return;
         }
@@ -287,6 +289,15 @@ pub fn realloc(addr: usize, size: usize, zero: bool, file: &str, line: u32) -> *
     }
     free(p);
     q
+}
+
+/// The kernel's own words when vfree() finds no vm area at `p`.
+fn vfree_words(how: FreeAs, p: *mut u8) -> String {
+    if how == FreeAs::Vfree {
+        format!("Trying to vfree() nonexistent vm area ({p:p}): ")
+    } else {
+        String::new()
+    }
 }
 
 /// Number of allocations not yet freed.
