@@ -8,11 +8,13 @@
 //! This module knows nothing of pgmaps: `request_free()` is handed the
 //! ranges mapped pgmaps cover, and `pgmap` asks `region_intersects()`.
 
+mod craw;
+
 use crate::slab;
 use crate::types::MAX_PHYSMEM_BITS;
-use core::cell::UnsafeCell;
-use core::ffi::{c_char, c_ulong};
-use core::ptr::{addr_of, addr_of_mut, null_mut};
+use core::ffi::c_char;
+pub use craw::{memremap_iomem_resource, Resource, Root};
+use craw::{name_of, CRes};
 use std::sync::Mutex;
 
 /// `IORESOURCE_TYPE_BITS`.
@@ -39,59 +41,6 @@ pub const REGION_MIXED: i32 = 2;
 /// rounds sizes up to, and aligns regions on, a memory-hotplug section.
 pub const PA_SECTION_SHIFT: u32 = 27;
 
-/// `struct resource` (include/linux/ioport.h), 64 bytes on x86_64.
-#[repr(C)]
-pub struct Resource {
-    pub start: u64,
-    pub end: u64,
-    pub name: *const c_char,
-    pub flags: c_ulong,
-    pub desc: c_ulong,
-    pub parent: *mut Resource,
-    pub sibling: *mut Resource,
-    pub child: *mut Resource,
-}
-static_assertions::const_assert_eq!(core::mem::size_of::<Resource>(), 64);
-
-/// `iomem_resource`: its C struct, which C code reads and links hang off.
-pub struct Root(UnsafeCell<Resource>);
-
-// SAFETY: the struct is written only with TREE locked (its child link);
-// C reads it as the kernel's code reads iomem_resource.
-unsafe impl Sync for Root {}
-
-impl Root {
-    pub const fn new() -> Self {
-        Root(UnsafeCell::new(Resource {
-            start: 0,
-            end: u64::MAX,
-            name: c"PCI mem".as_ptr(),
-            flags: IORESOURCE_MEM as c_ulong,
-            desc: IORES_DESC_NONE as c_ulong,
-            parent: null_mut(),
-            sibling: null_mut(),
-            child: null_mut(),
-        }))
-    }
-
-    pub fn ptr(&self) -> *mut Resource {
-        self.0.get()
-    }
-}
-
-impl Default for Root {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The C symbol behind `iomem_resource` (include/linux/ioport.h maps the
-/// kernel's name onto it: today's caller mocks define an `iomem_resource`
-/// of their own).
-#[no_mangle]
-#[allow(non_upper_case_globals)]
-pub static memremap_iomem_resource: Root = Root::new();
-
 fn root() -> usize {
     memremap_iomem_resource.ptr() as usize
 }
@@ -117,70 +66,9 @@ fn tree() -> std::sync::MutexGuard<'static, Vec<Node>> {
     TREE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Raw access to a C `struct resource`.
-#[derive(Clone, Copy)]
-struct CRes(*mut Resource);
-
-impl CRes {
-    /// (start, end, flags, desc) as C holds them now.
-    fn read(self) -> Option<(u64, u64, u64, u64)> {
-        if self.0.is_null() {
-            return None;
-        }
-        // SAFETY: non-null resource pointers are the caller's struct
-        // resource (or ours), alive while it is in use: the kernel's rule.
-        unsafe {
-            Some((
-                addr_of!((*self.0).start).read(),
-                addr_of!((*self.0).end).read(),
-                addr_of!((*self.0).flags).read(),
-                addr_of!((*self.0).desc).read(),
-            ))
-        }
-    }
-
-    /// Fill in a resource this module allocated.
-    fn fill(self, start: u64, end: u64, name: *const c_char, flags: u64, desc: u64) {
-        // SAFETY: `self` is a zeroed, 64-byte block slab::alloc just made.
-        unsafe {
-            addr_of_mut!((*self.0).start).write(start);
-            addr_of_mut!((*self.0).end).write(end);
-            addr_of_mut!((*self.0).name).write(name);
-            addr_of_mut!((*self.0).flags).write(flags as c_ulong);
-            addr_of_mut!((*self.0).desc).write(desc as c_ulong);
-        }
-    }
-
-    fn set_desc(self, desc: u64) {
-        // SAFETY: as in `read`; the struct is one of ours, in the tree.
-        unsafe { addr_of_mut!((*self.0).desc).write(desc as c_ulong) }
-    }
-
-    /// Point `parent`'s child link and its children's parent and sibling
-    /// links at what the tree holds.
-    fn link(parent: usize, children: &[Node]) {
-        let ptr = |n: Option<&Node>| n.map_or(null_mut(), |n| n.res as *mut Resource);
-        // SAFETY: `parent` and every child are live struct resources in the
-        // tree (ours, or the caller's, which it keeps while requested);
-        // only the link fields are written, with TREE held.
-        unsafe {
-            addr_of_mut!((*(parent as *mut Resource)).child).write(ptr(children.first()));
-            for (i, c) in children.iter().enumerate() {
-                let r = c.res as *mut Resource;
-                addr_of_mut!((*r).parent).write(parent as *mut Resource);
-                addr_of_mut!((*r).sibling).write(ptr(children.get(i + 1)));
-            }
-        }
-    }
-
-    /// Unlink a resource that left the tree.
-    fn detach(self) {
-        // SAFETY: as in `link`; the struct is still allocated.
-        unsafe {
-            addr_of_mut!((*self.0).parent).write(null_mut());
-            addr_of_mut!((*self.0).sibling).write(null_mut());
-        }
-    }
+/// Bring the C links under `parent` in line with `nodes`.
+fn relink(parent: usize, nodes: &[Node]) {
+    CRes::link(parent, &nodes.iter().map(|n| n.res).collect::<Vec<_>>());
 }
 
 /// The path (child indices from the top) to the node for `res`.
@@ -242,17 +130,6 @@ fn slot(
     }
 }
 
-fn name_of(p: *const c_char) -> String {
-    if p.is_null() {
-        return String::from("<BAD>");
-    }
-    // SAFETY: resource names are the caller's NUL-terminated strings, kept
-    // as long as the resource (the kernel stores the pointer too).
-    unsafe { core::ffi::CStr::from_ptr(p) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Insert a busy region under `parent` as `__request_region_locked()`
 /// does: into the first non-busy resource that conflicts, else beside.
 /// `res` is our own zeroed struct; on success it is filled in and linked.
@@ -288,7 +165,7 @@ fn request_locked(
                         children: Vec::new(),
                     },
                 );
-                CRes::link(pres, nodes);
+                relink(pres, nodes);
                 return Ok(());
             }
             Err(Some(i)) if nodes[i].flags & IORESOURCE_BUSY == 0 => path.push(i),
@@ -306,13 +183,6 @@ fn request_locked(
             }
             Err(None) => return Err(libc::EBUSY),
         }
-    }
-}
-
-impl CRes {
-    fn name(self) -> *const c_char {
-        // SAFETY: as in `read`.
-        unsafe { addr_of!((*self.0).name).read() }
     }
 }
 
@@ -365,7 +235,7 @@ pub fn release_region(parent: usize, start: u64, n: u64) -> bool {
             }
             if nodes[i].start == start && nodes[i].end == end {
                 let node = nodes.remove(i);
-                CRes::link(pres, nodes);
+                relink(pres, nodes);
                 CRes(node.res as *mut Resource).detach();
                 found = Some(node);
             }
@@ -423,7 +293,7 @@ pub fn request_resource(parent: usize, new: usize) -> Result<(), usize> {
                     children: Vec::new(),
                 },
             );
-            CRes::link(pres, nodes);
+            relink(pres, nodes);
             Ok(())
         }
         Err(Some(i)) => Err(nodes[i].res),
@@ -442,7 +312,7 @@ pub fn release_resource(old: usize) -> Result<(), i32> {
         let i = path.pop().unwrap_or(0);
         let (nodes, pres, ..) = level(&mut top, &path);
         let node = nodes.remove(i);
-        CRes::link(pres, nodes);
+        relink(pres, nodes);
         CRes(node.res as *mut Resource).detach();
         node
     };
