@@ -851,6 +851,94 @@ KTAP_CASE(dma_failures_and_leaks_are_seen)
 	case_done();
 }
 
+/* ---- a driver's probe under fault injection ---- */
+
+struct drv {
+	struct resource *res;
+	long *table;
+	char *buf;
+	struct dev_pagemap pgmap;
+};
+
+static void free_table(void *data)
+{
+	kvfree(((struct drv *)data)->table);
+}
+
+static void free_buf(void *data)
+{
+	vfree(((struct drv *)data)->buf);
+}
+
+/* Set up the way a device-private driver does, undone by devres alone. */
+static int probe(struct device *dev)
+{
+	struct drv *d;
+	void *va;
+	int ret;
+
+	d = devm_kzalloc(dev, sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->res = devm_request_free_mem_region(dev, &iomem_resource, SZ_64M);
+	if (IS_ERR(d->res))
+		return PTR_ERR(d->res);
+	d->table = kvcalloc(64, sizeof(*d->table), GFP_KERNEL);
+	if (!d->table)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(dev, free_table, d);
+	if (ret)
+		return ret;
+	d->buf = vzalloc(2 * PAGE_SIZE);
+	if (!d->buf)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(dev, free_buf, d);
+	if (ret)
+		return ret;
+	set_pgmap(&d->pgmap, MEMORY_DEVICE_PRIVATE, d->res->start,
+		  resource_size(d->res));
+	va = devm_memremap_pages(dev, &d->pgmap);
+	return IS_ERR(va) ? PTR_ERR(va) : 0;
+}
+
+KTAP_CASE(every_failed_allocation_of_a_probe_unwinds)
+{
+	unsigned long live = memremap_kmalloc_live(), injected;
+	struct device dev;
+	int n, ret, failed = 0;
+
+	for (n = 1; n < 32; n++) {
+		new_device(&dev, "probe");
+		injected = memremap_kmalloc_injected();
+		memremap_kmalloc_fail_nth(n);
+		ret = probe(&dev);
+		memremap_kmalloc_fail_nth(0);
+		if (memremap_kmalloc_injected() == injected) {
+			/* Past the last allocation: the probe went through. */
+			EXPECT_EQ(ret, 0);
+			EXPECT_EQ(memremap_mapped_pgmaps(), 1);
+			put_device(&dev);
+			break;
+		}
+		EXPECT_EQ(ret, -ENOMEM);
+		failed++;
+		put_device(&dev);
+		EXPECT_EQ(released, 1);
+		EXPECT_EQ(memremap_kmalloc_live(), live);
+		EXPECT_EQ(memremap_devres_live(), 0);
+		EXPECT_EQ(memremap_iomem_regions(), 0);
+	}
+	/*
+	 * devm_kzalloc, the resource and its devres entry, kvcalloc, an
+	 * action, vzalloc, an action, and memremap_pages()'s percpu_ref_init().
+	 */
+	EXPECT_EQ(failed, 8);
+	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+	EXPECT_EQ(memremap_kmalloc_live(), live);
+	EXPECT_WARNS(0);
+	case_done();
+}
+
 KTAP_MAIN("driver_surface",
 	  KTAP_ENTRY(free_region_is_the_top_section_aligned_hole),
 	  KTAP_ENTRY(free_region_skips_resources_and_mapped_pgmaps),
@@ -873,4 +961,5 @@ KTAP_MAIN("driver_surface",
 	  KTAP_ENTRY(kvmalloc_family_is_in_the_ledger),
 	  KTAP_ENTRY(dma_map_and_unmap_contract),
 	  KTAP_ENTRY(dma_misuse_warns_as_dma_debug_does),
-	  KTAP_ENTRY(dma_failures_and_leaks_are_seen))
+	  KTAP_ENTRY(dma_failures_and_leaks_are_seen),
+	  KTAP_ENTRY(every_failed_allocation_of_a_probe_unwinds))
