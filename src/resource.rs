@@ -170,8 +170,9 @@ fn request_locked(
             }
             Err(Some(i)) if nodes[i].flags & IORESOURCE_BUSY == 0 => path.push(i),
             Err(Some(i)) => {
-                if nodes[i].desc == IORES_DESC_DEVICE_PRIVATE_MEMORY {
-                    // The kernel's pr_warn() for this case: not a WARN.
+                if pres == root() && nodes[i].desc == IORES_DESC_DEVICE_PRIVATE_MEMORY {
+                    // The kernel's pr_warn() (only under iomem_resource
+                    // since a July 2025 fix sent to stable): not a WARN.
                     eprintln!(
                         "Unaddressable device {} [mem {:#x}-{:#x}] conflicts with [mem {start:#x}-{end:#x}]",
                         name_of(CRes(nodes[i].res as *mut Resource).name()),
