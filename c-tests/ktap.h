@@ -25,7 +25,8 @@
  * document of many programs; c-tests/ktap_check.py checks the grammar.
  *
  * Each case runs with WARNs re-armed and counted from zero, and must leave
- * no kmalloc() allocation behind: a leak fails the case.
+ * no kmalloc() allocation, streaming DMA mapping or device-managed
+ * resource behind: a leak of any fails the case.
  */
 #ifndef _MEMREMAP_KTAP_H
 #define _MEMREMAP_KTAP_H
@@ -117,6 +118,8 @@ static inline int ktap_run(const char *suite, const struct ktap_case *cases,
 	printf("    1..%d\n", n);
 	for (i = 0; i < n; i++) {
 		unsigned long live = memremap_kmalloc_live();
+		unsigned long dma = memremap_dma_live();
+		unsigned long devres = memremap_devres_live();
 
 		fflush(stdout);
 		ktap_failures = 0;
@@ -127,6 +130,12 @@ static inline int ktap_run(const char *suite, const struct ktap_case *cases,
 		if (memremap_kmalloc_live() != live)
 			KTAP_FAIL("%ld kmalloc() allocation(s) leaked",
 				  (long)(memremap_kmalloc_live() - live));
+		if (memremap_dma_live() != dma)
+			KTAP_FAIL("%ld DMA mapping(s) leaked",
+				  (long)(memremap_dma_live() - dma));
+		if (memremap_devres_live() != devres)
+			KTAP_FAIL("%ld managed resource(s) left",
+				  (long)(memremap_devres_live() - devres));
 		if (ktap_failures) {
 			printf("    not ok %d %s\n", i + 1, cases[i].name);
 			failed++;

@@ -12,7 +12,11 @@
 //! A new header family is a new `src/ffi/<name>.rs` and one `pub mod` and
 //! `pub use` line here; cbindgen reads it from there.
 
+pub mod alloc;
 pub mod bug;
+pub mod device;
+pub mod dma;
+pub mod ioport;
 pub mod memremap;
 pub mod mm;
 pub mod percpu_ref;
@@ -20,7 +24,11 @@ pub mod sched;
 pub mod slab;
 pub mod test;
 
+pub use self::alloc::*;
 pub use self::bug::*;
+pub use self::device::*;
+pub use self::dma::*;
+pub use self::ioport::*;
 pub use self::memremap::*;
 pub use self::mm::*;
 pub use self::percpu_ref::*;

@@ -6,7 +6,8 @@
 //! a module uses only those listed before it here):
 //!
 //! - leaves: [`types`], [`warn`]; [`counter`], [`offset`], [`slab`], [`sync`]
-//! - [`memmap`] and [`percpu_ref`], side by side
+//! - [`memmap`], [`percpu_ref`], [`devres`], [`dma`], [`vmalloc`], side by side
+//! - [`resource`] and [`device`], side by side
 //! - [`pgmap`] -> [`page`] -> [`request`] -> [`ledger`]
 //! - [`ffi`], the C boundary, one file per header family, holding no logic.
 //!
@@ -31,23 +32,32 @@ pub mod offset;
 pub mod slab;
 pub mod sync;
 
-// Layer 1: what a pgmap is made of, neither knowing the other.
+// Layer 1: what a pgmap and a driver are made of, none knowing another:
+// the struct pages, the refcount, a device's managed resources, DMA
+// mappings, vmalloc.
+pub mod devres;
+pub mod dma;
 pub mod memmap;
 pub mod percpu_ref;
+pub mod vmalloc;
 
-// Layer 2: the pgmap.
+// Layer 2: the iomem resource tree and devices, on devres.
+pub mod device;
+pub mod resource;
+
+// Layer 3: the pgmap.
 pub mod pgmap;
 
-// Layer 3: pages and folios, their lifecycle.
+// Layer 4: pages and folios, their lifecycle.
 pub mod page;
 
-// Layer 4: the patch's API.
+// Layer 5: the patch's API.
 pub mod request;
 
-// Layer 5: the ledger of what is alive.
+// Layer 6: the ledger of what is alive.
 pub mod ledger;
 
-// Layer 6: the C boundary.
+// Layer 7: the C boundary.
 pub mod ffi;
 
 /// Unit tests that read global counters (WARNs, allocations) take this.

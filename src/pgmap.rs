@@ -8,7 +8,7 @@ mod devres;
 mod ptr;
 mod validate;
 
-pub use devres::{devm_memremap_pages, devm_memunmap_pages, devres_release_all, Device};
+pub use devres::{devm_memremap_pages, devm_memunmap_pages, Device};
 pub use ptr::{altmap_free, altmap_offset, PgmapPtr};
 pub use validate::compat_align;
 
@@ -205,6 +205,7 @@ pub fn memremap_pages(pgmap: PgmapPtr) -> Result<usize, i32> {
         ) {
             return Err(libc::ENOMEM);
         }
+        validate::check_not_ram(*r)?;
         spans.push(span);
     }
     let pairs: Vec<(u64, u64)> = spans.iter().map(|s| (s.start_pfn, s.end_pfn)).collect();
@@ -296,6 +297,24 @@ pub fn memunmap_pages(pgmap: PgmapPtr) {
     // SAFETY: `token` is the Box::into_raw of memremap_pages(); the ref
     // that carried it is exited, so no lookup can reach the state again.
     drop(unsafe { Box::from_raw(token as *mut PgmapState) });
+}
+
+/// Physical ranges (inclusive) of every mapped pgmap, for the resource
+/// tree's free-region search.
+pub fn mapped_ranges() -> Vec<(u64, u64)> {
+    let spans = memmap::spans();
+    let mut out = Vec::new();
+    for p in spans.pgmaps() {
+        if let Some(m) = mapped(PgmapPtr::registered(p)) {
+            out.extend(m.st.spans.iter().map(|s| {
+                (
+                    s.start_pfn << PAGE_SHIFT,
+                    ((s.end_pfn + 1) << PAGE_SHIFT) - 1,
+                )
+            }));
+        }
+    }
+    out
 }
 
 /// `get_dev_pagemap()`: the live pgmap holding `pfn`, with a reference;

@@ -13,7 +13,32 @@ pub struct Site {
     pub size: usize,
     pub file: String,
     pub line: u32,
+    /// Which allocator handed it out, so the wrong free is caught.
+    pub kind: Kind,
 }
+
+/// The allocator an allocation came from: `kmalloc()` (and `kvmalloc()`,
+/// which the library always serves from kmalloc) or `vmalloc()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Kmalloc,
+    Vmalloc,
+}
+
+/// The free function a pointer is handed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeAs {
+    /// `kfree()`: kmalloc memory only.
+    Kfree,
+    /// `vfree()`: vmalloc memory only.
+    Vfree,
+    /// `kvfree()`: either.
+    Kvfree,
+}
+
+/// The kernel's `ZERO_SIZE_PTR`: what `krealloc(p, 0)` returns; the free
+/// functions ignore it, as they ignore NULL.
+pub const ZERO_SIZE_PTR: usize = 16;
 
 static LIVE: Mutex<Option<HashMap<usize, Site>>> = Mutex::new(None);
 /// Countdown to the next injected failure; 0 when none is armed.
@@ -107,9 +132,22 @@ pub fn kmalloc(size: usize, gfp: u32, file: &str, line: u32) -> *mut u8 {
     alloc(size, gfp & GFP_ZERO != 0, file, line)
 }
 
+/// The largest allocation tried (1 TiB, the sanitizers' own limit).
+const MAX_BYTES: usize = 1 << 40;
+
 /// Allocate `size` bytes, zeroed when `zero`; null on injected failure.
 pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
+    alloc_kind(size, zero, Kind::Kmalloc, file, line)
+}
+
+/// `alloc()` for the allocator `kind`.
+pub fn alloc_kind(size: usize, zero: bool, kind: Kind, file: &str, line: u32) -> *mut u8 {
     if should_fail() {
+        return core::ptr::null_mut();
+    }
+    // More than any machine has (an overflowed size_mul() is SIZE_MAX):
+    // fail as the C allocator would, before ASan aborts on the request.
+    if size > MAX_BYTES {
         return core::ptr::null_mut();
     }
     let bytes = size.max(1);
@@ -127,6 +165,7 @@ pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
             size,
             file: file.to_owned(),
             line,
+            kind,
         };
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         live.get_or_insert_with(HashMap::new)
@@ -138,25 +177,136 @@ pub fn alloc(size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
 /// Free what `alloc` returned. A pointer it did not hand out (or one already
 /// freed) WARNs and is left alone rather than corrupting the C heap.
 pub fn free(p: *mut u8) {
-    if p.is_null() {
+    free_as(p, FreeAs::Kfree)
+}
+
+/// Free `p` with the free function `how`. Memory of the other allocator
+/// WARNs and is left alone (the kernel would crash on `kfree()` of vmalloc
+/// memory; its `vfree()` of anything else WARNs "Trying to vfree()
+/// nonexistent vm area").
+pub fn free_as(p: *mut u8, how: FreeAs) {
+    if p.is_null() || p as usize == ZERO_SIZE_PTR {
         return;
     }
-    let known = {
-        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-        live.as_mut()
-            .and_then(|m| m.remove(&(p as usize)))
-            .is_some()
+    let (func, owner) = match how {
+        FreeAs::Kfree => ("kfree", "kmalloc()"),
+        FreeAs::Vfree => ("vfree", "vmalloc()"),
+        FreeAs::Kvfree => ("kvfree", "kvmalloc() or vmalloc()"),
     };
-    if crate::warn_if!(
-        "kfree",
-        !known,
-        "kfree() of {p:p}, which kmalloc() did not return or which was already freed"
-    ) {
-        return;
+    let kind = {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        let m = live.get_or_insert_with(HashMap::new);
+        let kind = m.get(&(p as usize)).map(|s| s.kind);
+        let fits = matches!(
+            (how, kind),
+            (FreeAs::Kfree, Some(Kind::Kmalloc))
+                | (FreeAs::Vfree, Some(Kind::Vmalloc))
+                | (FreeAs::Kvfree, Some(_))
+        );
+        if fits {
+            m.remove(&(p as usize));
+        }
+        kind.map(|k| (k, fits))
+    };
+    match kind {
+        Some((_, true)) => {}
+        Some((k, false)) => {
+            crate::warn_if!(
+                func,
+                true,
+                "{}{func}() of {p:p}, which {} returned: left allocated",
+                vfree_words(how, p),
+                if k == Kind::Vmalloc {
+                    "vmalloc()"
+                } else {
+                    "kmalloc()"
+                }
+            );
+            return;
+        }
+        None => {
+            crate::warn_if!(
+                func,
+                true,
+                "{}{func}() of {p:p}, which {owner} did not return or which was already freed",
+                vfree_words(how, p)
+            );
+            return;
+        }
     }
     // SAFETY: `p` came from malloc/calloc in `alloc` and was live until the
     // ledger entry removed just above, so it is freed exactly once.
     unsafe { libc::free(p as *mut libc::c_void) }
+}
+
+/// `krealloc()`: a null (or `ZERO_SIZE_PTR`) `p` allocates; size 0 frees
+/// and answers `ZERO_SIZE_PTR`; shrinking keeps the block (the kernel
+/// keeps it while the slab object is large enough); growing moves it to a
+/// new block, zeroing the new tail when `zero`, and is where fault
+/// injection may fail it (null, `p` untouched). A `p` that kmalloc() did
+/// not hand out WARNs and answers null.
+pub fn realloc(addr: usize, size: usize, zero: bool, file: &str, line: u32) -> *mut u8 {
+    let p = addr as *mut u8;
+    if addr == 0 || addr == ZERO_SIZE_PTR {
+        if size == 0 {
+            return ZERO_SIZE_PTR as *mut u8;
+        }
+        return alloc(size, zero, file, line);
+    }
+    let old = {
+        let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.as_ref().and_then(|m| m.get(&addr).cloned())
+    };
+    let old = match old {
+        Some(s) if s.kind == Kind::Kmalloc => s,
+        other => {
+            crate::warn_if!(
+                "krealloc",
+                true,
+                "krealloc() of {p:p}, which {}",
+                if other.is_some() {
+                    "vmalloc() returned"
+                } else {
+                    "kmalloc() did not return or which was already freed"
+                }
+            );
+            return core::ptr::null_mut();
+        }
+    };
+    if size == 0 {
+        free(p);
+        return ZERO_SIZE_PTR as *mut u8;
+    }
+    if size <= old.size {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = live.as_mut().and_then(|m| m.get_mut(&addr)) {
+            s.size = size;
+        }
+        return p;
+    }
+    let q = alloc(size, false, file, line);
+    if q.is_null() {
+        return q;
+    }
+    // SAFETY: `p` is a live kmalloc block of `old.size` bytes (checked in
+    // the ledger above) and `q` a fresh one of `size > old.size` bytes.
+    unsafe {
+        core::ptr::copy_nonoverlapping(p, q, old.size);
+        if zero {
+            core::ptr::write_bytes(q.add(old.size), 0, size - old.size);
+        }
+    }
+    free(p);
+    q
+}
+
+/// The kernel's own words when vfree() finds no vm area at `p`.
+fn vfree_words(how: FreeAs, p: *mut u8) -> String {
+    if how == FreeAs::Vfree {
+        format!("Trying to vfree() nonexistent vm area ({p:p}): ")
+    } else {
+        String::new()
+    }
 }
 
 /// Number of allocations not yet freed.

@@ -16,8 +16,29 @@
  */
 void *__kmalloc_site(size_t size, gfp_t flags, const char *file, int line);
 
-/* Free what kmalloc() returned; NULL is ignored, anything else WARNs. */
+/*
+ * Free what kmalloc() returned; NULL and ZERO_SIZE_PTR are ignored, memory
+ * kmalloc() did not return (vmalloc() memory among it) WARNs.
+ */
 void kfree(const void *objp);
+
+/* What a zero-size krealloc() answers; the free functions ignore it. */
+#define ZERO_SIZE_PTR ((void *)16)
+#define ZERO_OR_NULL_PTR(x) ((unsigned long)(x) <= \
+			     (unsigned long)ZERO_SIZE_PTR)
+
+/*
+ * krealloc(): NULL (or ZERO_SIZE_PTR) allocates; size 0 frees and answers
+ * ZERO_SIZE_PTR; shrinking keeps the block; growing always moves it (the
+ * old pointer is freed: use it and ASan or valgrind say so), zeroing the
+ * new tail with __GFP_ZERO, and may fail under fault injection, leaving
+ * @p as it was. A @p kmalloc() did not return WARNs and answers NULL.
+ */
+void *__krealloc_site(const void *p, size_t new_size, gfp_t flags,
+		      const char *file, int line);
+
+/* kvmalloc() memory or vmalloc() memory; NULL is ignored. */
+void kvfree(const void *addr);
 
 static inline void *__kmalloc_array_site(size_t n, size_t size, gfp_t flags,
 					 const char *file, int line)
@@ -49,7 +70,11 @@ static inline void *__kmemdup_site(const void *src, size_t len, gfp_t flags,
 #define kcalloc(n, size, flags) \
 	kmalloc_array((n), (size), (flags) | __GFP_ZERO)
 
-/* No vmalloc() fallback is needed here: kv*() is kmalloc(). */
+/*
+ * The kernel's kvmalloc() falls back to vmalloc() only when kmalloc()
+ * fails; here it never falls back: kv*() is kmalloc(), one allocation
+ * (one fault-injection point). Free with kvfree() (or kfree()).
+ */
 #define kvmalloc(size, flags)		kmalloc((size), (flags))
 #define kvzalloc(size, flags)		kzalloc((size), (flags))
 #define kvmalloc_array(n, size, flags)	kmalloc_array((n), (size), (flags))
@@ -58,10 +83,86 @@ static inline void *__kmemdup_site(const void *src, size_t len, gfp_t flags,
 #define kmemdup(src, len, flags) \
 	__kmemdup_site((src), (len), (flags), __FILE__, __LINE__)
 
-static inline void kvfree(const void *addr)
+#define krealloc(p, new_size, flags) \
+	__krealloc_site((p), (new_size), (flags), __FILE__, __LINE__)
+
+static inline void *__krealloc_array_site(void *p, size_t new_n,
+					  size_t new_size, gfp_t flags,
+					  const char *file, int line)
 {
-	kfree(addr);
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(new_n, new_size, &bytes)))
+		return NULL;
+	return __krealloc_site(p, bytes, flags, file, line);
 }
+
+#define krealloc_array(p, new_n, new_size, flags) \
+	__krealloc_array_site((p), (new_n), (new_size), (flags), \
+			      __FILE__, __LINE__)
+
+/*
+ * The typed allocators of Linux 7.0: the type of @VAR_OR_TYPE (a type, or
+ * an expression such as *p) sizes the allocation and types the result;
+ * the gfp flags may be left out (GFP_KERNEL). Only when the selected API
+ * generation is 7.0 or later (MEMREMAP_LINUX >= KERNEL_VERSION(7, 0, 0)).
+ */
+#if defined(MEMREMAP_LINUX) && MEMREMAP_LINUX >= 0x070000
+#ifndef default_gfp
+#define __default_gfp(a, ...) a
+#define default_gfp(...) __default_gfp(__VA_ARGS__ __VA_OPT__(,) GFP_KERNEL)
+#endif
+
+#define __alloc_objs(KMALLOC, GFP, TYPE, COUNT)			\
+({									\
+	const size_t __obj_size = size_mul(sizeof(TYPE), COUNT);	\
+	(TYPE *)KMALLOC(__obj_size, GFP);				\
+})
+
+/* The flexible array's counter is not set: no __counted_by here. */
+#define __alloc_flex(KMALLOC, GFP, TYPE, FAM, COUNT)			\
+({									\
+	const size_t __count = (COUNT);					\
+	const size_t __obj_size =					\
+		struct_size((TYPE *)NULL, FAM, __count);		\
+	(TYPE *)KMALLOC(__obj_size, GFP);				\
+})
+
+#define kmalloc_obj(VAR_OR_TYPE, ...) \
+	__alloc_objs(kmalloc, default_gfp(__VA_ARGS__), typeof(VAR_OR_TYPE), 1)
+#define kmalloc_objs(VAR_OR_TYPE, COUNT, ...) \
+	__alloc_objs(kmalloc, default_gfp(__VA_ARGS__), typeof(VAR_OR_TYPE), \
+		     COUNT)
+#define kmalloc_flex(VAR_OR_TYPE, FAM, COUNT, ...) \
+	__alloc_flex(kmalloc, default_gfp(__VA_ARGS__), typeof(VAR_OR_TYPE), \
+		     FAM, COUNT)
+#define kzalloc_obj(VAR_OR_TYPE, ...) \
+	__alloc_objs(kzalloc, default_gfp(__VA_ARGS__), typeof(VAR_OR_TYPE), 1)
+#define kzalloc_objs(VAR_OR_TYPE, COUNT, ...) \
+	__alloc_objs(kzalloc, default_gfp(__VA_ARGS__), typeof(VAR_OR_TYPE), \
+		     COUNT)
+#define kzalloc_flex(VAR_OR_TYPE, FAM, COUNT, ...) \
+	__alloc_flex(kzalloc, default_gfp(__VA_ARGS__), typeof(VAR_OR_TYPE), \
+		     FAM, COUNT)
+#define kvmalloc_obj(VAR_OR_TYPE, ...) \
+	__alloc_objs(kvmalloc, default_gfp(__VA_ARGS__), \
+		     typeof(VAR_OR_TYPE), 1)
+#define kvmalloc_objs(VAR_OR_TYPE, COUNT, ...) \
+	__alloc_objs(kvmalloc, default_gfp(__VA_ARGS__), \
+		     typeof(VAR_OR_TYPE), COUNT)
+#define kvmalloc_flex(VAR_OR_TYPE, FAM, COUNT, ...) \
+	__alloc_flex(kvmalloc, default_gfp(__VA_ARGS__), \
+		     typeof(VAR_OR_TYPE), FAM, COUNT)
+#define kvzalloc_obj(VAR_OR_TYPE, ...) \
+	__alloc_objs(kvzalloc, default_gfp(__VA_ARGS__), \
+		     typeof(VAR_OR_TYPE), 1)
+#define kvzalloc_objs(VAR_OR_TYPE, COUNT, ...) \
+	__alloc_objs(kvzalloc, default_gfp(__VA_ARGS__), \
+		     typeof(VAR_OR_TYPE), COUNT)
+#define kvzalloc_flex(VAR_OR_TYPE, FAM, COUNT, ...) \
+	__alloc_flex(kvzalloc, default_gfp(__VA_ARGS__), \
+		     typeof(VAR_OR_TYPE), FAM, COUNT)
+#endif /* MEMREMAP_LINUX >= 7.0 */
 
 /*
  * The kernel wipes the whole allocation first; the library does not tell

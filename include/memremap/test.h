@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct dev_pagemap;
+struct device;
 struct page;
 struct percpu_ref;
 
@@ -60,7 +61,7 @@ unsigned long memremap_kmalloc_injected(void);
 /* Make the @n-th percpu_ref_tryget() from now fail (1: the next); 0 disarms. */
 void memremap_percpu_tryget_fail_nth(unsigned long n);
 
-/* Disarm every injected failure, of allocations and of trygets. */
+/* Disarm every injected failure: allocations, trygets, DMA mappings. */
 void memremap_fail_none(void);
 
 /*
@@ -117,6 +118,26 @@ unsigned long memremap_mapped_pgmaps(void);
 unsigned long memremap_ledger_count(void);
 unsigned long memremap_ledger_print(void);
 void memremap_ledger_at_exit(bool on);
+
+/*
+ * The driver surface's live state, for a per-case leak check beside
+ * memremap_kmalloc_live() (a leaked struct resource, devm_kmalloc() or
+ * vmalloc() block is already a live allocation there):
+ * memremap_dma_live(): streaming DMA mappings not unmapped;
+ * memremap_devres_live(): managed resources (devm_*()) of devices not yet
+ * released, memremap_devres_count() those of @dev;
+ * memremap_iomem_regions(): resources directly under iomem_resource.
+ */
+unsigned long memremap_dma_live(void);
+unsigned long memremap_devres_live(void);
+unsigned long memremap_devres_count(struct device *dev);
+unsigned long memremap_iomem_regions(void);
+
+/*
+ * Make the @n-th dma_map_page() from now answer DMA_MAPPING_ERROR (1: the
+ * next); 0 disarms, as memremap_fail_none() does.
+ */
+void memremap_dma_fail_nth(unsigned long n);
 
 /* Cross-check the prototypes above against the library's. */
 #include <linux/kconfig.h>

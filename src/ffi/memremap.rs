@@ -38,7 +38,7 @@ pub unsafe extern "C" fn devm_memunmap_pages(dev: *mut Device, pgmap: *mut DevPa
 
 #[no_mangle]
 pub unsafe extern "C" fn devres_release_all(dev: *mut Device) {
-    pgmap::devres_release_all(dev as usize)
+    crate::devres::release_all(dev as usize);
 }
 
 #[no_mangle]

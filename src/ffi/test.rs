@@ -114,6 +114,7 @@ pub extern "C" fn memremap_kmalloc_fail_random(seed: c_ulong, permille: c_ulong)
 #[no_mangle]
 pub extern "C" fn memremap_fail_none() {
     slab::fail_none();
+    crate::dma::fail_nth(0);
     percpu_ref::tryget_fail_nth(0);
 }
 

@@ -1,57 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! `devm_memremap_pages()` and friends: mappings tied to a device, undone
-//! newest first when the device goes away.
+//! `devm_memremap_pages()` and `devm_memunmap_pages()`: mappings tied to a
+//! device, entries of its managed resources ([`crate::devres`]), undone
+//! newest first with the rest when the device goes away.
 
 use super::{memremap_pages, memunmap_pages, PgmapPtr};
-use std::sync::Mutex;
+use crate::devres::{self, Tag};
 
-/// `struct device`: opaque to the library.
+/// `struct device`: opaque to the pgmap.
 #[repr(C)]
 pub struct Device {
     _private: [u8; 0],
 }
 
-/// `devm_memremap_pages()` registrations: (device, pgmap).
-static DEVRES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
-
-/// `devm_memremap_pages()`.
+/// `devm_memremap_pages()`: the mapping joins `dev`'s managed resources.
+/// Unlike the kernel's devm_add_action_or_reset(), the entry draws no
+/// allocation fault injection, so that the failure points existing tests
+/// count stay where they were.
 pub fn devm_memremap_pages(dev: usize, pgmap: PgmapPtr) -> Result<usize, i32> {
     let va = memremap_pages(pgmap)?;
-    DEVRES
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((dev, pgmap.addr()));
+    let addr = pgmap.addr();
+    devres::add_unfailing(
+        dev,
+        Tag::Pgmap,
+        (addr, 0),
+        Box::new(move || memunmap_pages(PgmapPtr::registered(addr))),
+    );
     Ok(va)
 }
 
-/// `devm_memunmap_pages()`.
+/// `devm_memunmap_pages()`: unmap now and drop the managed entry.
 pub fn devm_memunmap_pages(dev: usize, pgmap: PgmapPtr) {
-    let found = {
-        let mut list = DEVRES.lock().unwrap_or_else(|e| e.into_inner());
-        let at = list.iter().position(|&e| e == (dev, pgmap.addr()));
-        at.map(|i| list.remove(i)).is_some()
-    };
-    if crate::warn_if!(
-        "devm_memunmap_pages",
-        !found,
-        "pgmap {:p} was not mapped by devm_memremap_pages() for device {dev:#x}",
-        pgmap.ptr()
-    ) {
+    let Some(release) = devres::remove(dev, Tag::Pgmap, (pgmap.addr(), 0)) else {
+        crate::warn_if!(
+            "devm_memunmap_pages",
+            true,
+            "pgmap {:p} was not mapped by devm_memremap_pages() for device {dev:#x}",
+            pgmap.ptr()
+        );
         return;
-    }
-    memunmap_pages(pgmap);
-}
-
-/// Release every `devm_memremap_pages()` of `dev`, newest first, as the
-/// driver core does when the device goes away.
-pub fn devres_release_all(dev: usize) {
-    let mine: Vec<usize> = {
-        let mut list = DEVRES.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = list.iter().filter(|e| e.0 == dev).map(|e| e.1).collect();
-        list.retain(|e| e.0 != dev);
-        mine
     };
-    for pgmap in mine.into_iter().rev() {
-        memunmap_pages(PgmapPtr::registered(pgmap));
-    }
+    release();
 }

@@ -105,3 +105,28 @@ pub(super) fn check_range(r: Range, i: usize, c: &Config, pgmap: usize) -> Resul
         shift: c.shift as u32,
     })
 }
+
+/// mm/memremap.c pagemap_range(): no range may meet System RAM in the
+/// iomem resource tree; one that does WARNs once and fails with ENXIO.
+pub(super) fn check_not_ram(r: Range) -> Result<(), i32> {
+    use crate::resource::{
+        region_intersects, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE, REGION_DISJOINT, REGION_MIXED,
+    };
+    let hit = region_intersects(
+        r.start,
+        r.end - r.start + 1,
+        IORESOURCE_SYSTEM_RAM,
+        IORES_DESC_NONE,
+    );
+    if crate::warn_once_if!(
+        "memremap_pages",
+        hit != REGION_DISJOINT,
+        "attempted on {} region {:#x}-{:#x}",
+        if hit == REGION_MIXED { "mixed" } else { "ram" },
+        r.start,
+        r.end
+    ) {
+        return Err(libc::ENXIO);
+    }
+    Ok(())
+}
