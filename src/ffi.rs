@@ -9,6 +9,8 @@
 //! library. That is the kernel's own contract for these APIs.
 #![allow(clippy::missing_safety_doc)]
 
+pub mod zone_device;
+
 use crate::pgmap::PgmapPtr;
 use crate::types::{Completion, DevPagemap, Page, PercpuRef, VmemAltmap};
 use crate::{memmap, page, percpu_ref, pgmap, request, slab, sync, warn};
@@ -103,6 +105,8 @@ fn completion<'a>(func: &'static str, c: *mut Completion) -> Option<&'a Completi
 
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pages(pgmap: *mut DevPagemap, _nid: c_int) -> *mut c_void {
+    // A seed registration: no generation tag left from an earlier one.
+    crate::zone_device::untag(pgmap as usize);
     match pgmap::memremap_pages(pg(pgmap)) {
         Ok(va) => va as *mut c_void,
         Err(e) => err_ptr(e),
@@ -387,7 +391,7 @@ pub unsafe extern "C" fn folio_pgmap(folio: *const Folio) -> *mut DevPagemap {
 #[allow(non_snake_case)]
 pub unsafe extern "C" fn PageHead(page: *const Page) -> bool {
     page_ref("PageHead", page)
-        .is_some_and(|p| p.flags.load(Ordering::Relaxed) & memmap::PG_HEAD != 0)
+        .is_some_and(|p| p.flags.load(Ordering::Relaxed) & page::PG_HEAD_ANY != 0)
 }
 
 #[no_mangle]

@@ -29,6 +29,7 @@ pub mod request;
 pub mod slab;
 pub mod sync;
 pub mod types;
+pub mod zone_device;
 
 /// Unit tests that read global counters (WARNs, allocations) take this.
 #[cfg(test)]

@@ -25,13 +25,22 @@ pub fn is_tail(page: &Page) -> bool {
     page.w1.load(Ordering::Acquire) & 1 != 0
 }
 
-/// `folio_order()` of a head page.
+/// `PG_head` of either layout: bit 16 (6.1, the seed), bit 6 (6.15 on,
+/// pages of a generation pgmap; docs/DESIGN.md §9). A page has one or none.
+pub const PG_HEAD_ANY: u64 = PG_HEAD | crate::zone_device::PG_HEAD_MODERN;
+
+/// `folio_order()` of a head page, in the layout its head flag says.
 #[inline]
 pub fn order(folio: &Page) -> u32 {
-    if folio.flags.load(Ordering::Relaxed) & PG_HEAD == 0 {
-        return 0;
+    let flags = folio.flags.load(Ordering::Relaxed);
+    if flags & PG_HEAD != 0 {
+        return ((memmap::first_tail(folio).w2.load(Ordering::Relaxed) >> 8) & 0xff) as u32;
     }
-    ((memmap::first_tail(folio).w2.load(Ordering::Relaxed) >> 8) & 0xff) as u32
+    if flags & crate::zone_device::PG_HEAD_MODERN != 0 {
+        // 6.15 on: the order is the low byte of the first tail's flags.
+        return (memmap::first_tail(folio).flags.load(Ordering::Relaxed) & 0xff) as u32;
+    }
+    0
 }
 
 /// The pgmap a page's folio belongs to (its head's `pgmap`), if it is a
@@ -137,6 +146,10 @@ pub fn free_zone_device_page(page: &Page) {
         );
         return;
     };
+    // A generation pgmap frees as its generation does (docs/DESIGN.md §9).
+    if crate::zone_device::free(pgmap, page) {
+        return;
+    }
     page.mapping.store(0, Ordering::Release);
     crate::pgmap::free_page(pgmap, page);
 }

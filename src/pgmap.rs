@@ -110,7 +110,7 @@ impl PgmapPtr {
     }
 
     /// `pgmap->ops`, read now (as the kernel does).
-    fn ops(self) -> Option<&'static DevPagemapOps> {
+    pub(crate) fn ops(self) -> Option<&'static DevPagemapOps> {
         // SAFETY: per `new`; `ops` is null or the caller's ops table, which
         // outlives the pgmap.
         unsafe {

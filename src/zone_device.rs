@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The API generations of ZONE_DEVICE folios that shipped after the seed
+//! (docs/DESIGN.md §9): `zone_device_page_init()` / `zone_device_folio_init()`
+//! of Linux 6.1, 6.15, 6.19-rc and 6.19, the large-folio metadata each
+//! generation writes, and each generation's free contract.
+//!
+//! A pgmap is tagged with its generation when it is registered through the
+//! generation entry point (`memremap_pages_gen()`, which the headers route
+//! `memremap_pages()` to when `MEMREMAP_LINUX` is defined). An untagged
+//! pgmap is a seed pgmap and this module leaves it alone. The tag also keeps
+//! a ledger of the pins `zone_device_page_init()` took, so that a free which
+//! drops more pins than were taken (a folio initialised while its pgmap was
+//! dying, or re-initialised at another order) WARNs every time instead of
+//! eating references that others hold.
+
+use crate::memmap;
+use crate::page;
+use crate::pgmap::{self, PgmapPtr};
+use crate::types::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+/// The generations, as `MEMREMAP_GEN_*` in `<memremap/generation.h>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Gen {
+    /// Linux 6.1: `zone_device_page_init(page)`, `->page_free(page)`.
+    V6_1 = 1,
+    /// Linux 6.15: `page_pgmap()`, `folio->pgmap`; otherwise as 6.1.
+    V6_15 = 2,
+    /// Linux 6.19-rc: large device-private folios, `->folio_free(folio)`.
+    V6_19Rc = 3,
+    /// Linux 6.19 and 7.0: the pgmap passed in, pages reset before use.
+    V6_19 = 4,
+}
+
+impl Gen {
+    /// The generation of a C `MEMREMAP_GEN_*` value (0, the seed, is none).
+    pub fn from_c(v: u32) -> Option<Gen> {
+        match v {
+            1 => Some(Gen::V6_1),
+            2 => Some(Gen::V6_15),
+            3 => Some(Gen::V6_19Rc),
+            4 => Some(Gen::V6_19),
+            _ => None,
+        }
+    }
+
+    /// 6.15 and later lay folios out with `PG_head` at bit 6 and the order
+    /// in the first tail's flags.
+    pub fn modern(self) -> bool {
+        self >= Gen::V6_15
+    }
+
+    /// 6.19-rc and later free through `->folio_free()` and drop one pin
+    /// per page.
+    pub fn folio_free(self) -> bool {
+        self >= Gen::V6_19Rc
+    }
+}
+
+/// A generation pgmap: its generation and the pins its pages hold.
+#[derive(Clone, Copy, Debug)]
+struct Tag {
+    gen: Gen,
+    /// Pins taken by `zone_device_page_init()` not yet dropped by a free.
+    pins: i64,
+}
+
+static TAGS: Mutex<BTreeMap<usize, Tag>> = Mutex::new(BTreeMap::new());
+
+fn tags() -> std::sync::MutexGuard<'static, BTreeMap<usize, Tag>> {
+    TAGS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Record that `pgmap` was registered for generation `gen` (replacing any
+/// tag a previous registration at that address left).
+pub fn tag(pgmap: usize, gen: Gen) {
+    tags().insert(pgmap, Tag { gen, pins: 0 });
+}
+
+/// Forget `pgmap`'s tag (it is being unmapped by the seed's entry point,
+/// or was never registered).
+pub fn untag(pgmap: usize) {
+    tags().remove(&pgmap);
+}
+
+/// The generation `pgmap` was registered for; None for a seed pgmap.
+pub fn generation(pgmap: usize) -> Option<Gen> {
+    tags().get(&pgmap).map(|t| t.gen)
+}
+
+/// `PG_head` from 6.15 on (6.1 and the seed have it at bit 16).
+pub const PG_HEAD_MODERN: u64 = 1 << 6;
+/// `PG_large_rmappable` (= `PG_workingset`, bit 9 from 6.15 on), in the
+/// first tail's flags.
+pub const PG_LARGE_RMAPPABLE: u64 = 1 << 9;
+/// The low byte of the flags: the order in a first tail, `PG_head` and
+/// the lock bits in every page; what 6.19 clears in each page it reuses.
+const FLAGS_ORDER_MASK: u64 = 0xff;
+/// `TAIL_MAPPING` with x86_64's `POISON_POINTER_DELTA`.
+const TAIL_MAPPING: usize = 0xdead_0000_0000_0400;
+/// The largest folio this model builds at run time: one memmap chunk.
+const MAX_RUNTIME_ORDER: u32 = memmap::CHUNK_SHIFT;
+
+/// Page `i` of the folio headed by `head`: `head + i` in the memmap. The
+/// caller has checked that the folio lies in one memmap chunk.
+fn nth(head: &Page, i: usize) -> &Page {
+    // SAFETY: `init` checks that the folio is aligned to its size and at
+    // most one chunk (512 pages) long, so every page `head + i` is in the
+    // same live chunk as `head`; chunks are never unmapped.
+    unsafe { &*(head as *const Page).add(i) }
+}
+
+/// `folio_nr_pages()` in the 6.15+ layout: `_nr_pages`, the low half of the
+/// first tail's `memcg_data` word, for a head; 1 otherwise.
+fn nr_pages_modern(head: &Page) -> u64 {
+    if head.flags.load(Ordering::Acquire) & PG_HEAD_MODERN == 0 {
+        return 1;
+    }
+    memmap::first_tail(head).memcg_data.load(Ordering::Acquire) as u64 & 0xffff_ffff
+}
+
+/// `prep_compound_page()` in the 6.15+ layout (x86_64, CONFIG_64BIT,
+/// CONFIG_PAGE_MAPCOUNT and CONFIG_MM_ID): the head flag; in each tail
+/// `TAIL_MAPPING`, `compound_head` = head | 1 over the pgmap word, private
+/// 0; then the head's folio fields in the first tail (order in the low byte
+/// of `_flags_1`, `_large_mapcount` -1, `_nr_pages_mapped` 0,
+/// `_entire_mapcount` -1, `_pincount` 0 over its mapping, `_mm_id_mapcount`
+/// -1 -1 over its index, `_mm_ids` 0 over its private, `_nr_pages` over the
+/// low half of its memcg word) and, for order > 1, `_deferred_list` in the
+/// second tail, initialised empty (its words 2 and 3).
+fn prep_compound_modern(head: &Page, order: u32) {
+    let nr = 1usize << order;
+    head.flags.fetch_or(PG_HEAD_MODERN, Ordering::AcqRel);
+    let head_addr = head as *const Page as usize;
+    for i in 1..nr {
+        let t = nth(head, i);
+        t.mapping.store(TAIL_MAPPING, Ordering::Relaxed);
+        t.w1.store(head_addr | 1, Ordering::Release);
+        t.private.store(0, Ordering::Relaxed);
+    }
+    let t1 = nth(head, 1);
+    let f1 = t1.flags.load(Ordering::Relaxed);
+    t1.flags
+        .store((f1 & !FLAGS_ORDER_MASK) | order as u64, Ordering::Relaxed);
+    let memcg = t1.memcg_data.load(Ordering::Relaxed);
+    t1.memcg_data
+        .store((memcg & !0xffff_ffff) | nr, Ordering::Relaxed);
+    // _large_mapcount = -1 (low half), _nr_pages_mapped = 0 (high half).
+    t1.w2.store(0xffff_ffff, Ordering::Relaxed);
+    // _entire_mapcount = -1 (low half), _pincount = 0 (high half).
+    t1.mapping.store(0xffff_ffff, Ordering::Relaxed);
+    // _mm_id_mapcount[0] = _mm_id_mapcount[1] = -1.
+    t1.index.store(usize::MAX, Ordering::Relaxed);
+    // _mm_ids = 0.
+    t1.private.store(0, Ordering::Relaxed);
+    if order > 1 {
+        let t2 = nth(head, 2);
+        let list = head_addr + 2 * 64 + 16;
+        t2.w2.store(list, Ordering::Relaxed);
+        t2.mapping.store(list, Ordering::Relaxed);
+    }
+}
+
+/// 6.19's reset of each page a folio is about to be built from: the low
+/// flags byte (order, head, lock bits), `_nr_pages` as a previous folio
+/// headed one page earlier would have left it, the mapping, the pgmap word
+/// (which also clears a stale compound head) and the fsdax share count. A
+/// page still referenced, or not ZONE_DEVICE, WARNs (VM_WARN_ON_FOLIO) and
+/// is reset all the same.
+fn reset_619(head: &Page, nr: usize, pgmap: usize) {
+    for i in 0..nr {
+        let p = nth(head, i);
+        p.flags.fetch_and(!FLAGS_ORDER_MASK, Ordering::AcqRel);
+        let memcg = p.memcg_data.load(Ordering::Relaxed);
+        p.memcg_data.store(memcg & !0xffff_ffff, Ordering::Relaxed);
+        p.mapping.store(0, Ordering::Relaxed);
+        p.w1.store(pgmap, Ordering::Release);
+        p.index.store(0, Ordering::Relaxed);
+        let refs = p.refcount.load(Ordering::Acquire);
+        crate::warn_if!(
+            "zone_device_page_init",
+            refs != 0,
+            "zone_device_page_init(): page {i} of the new folio has refcount {refs}"
+        );
+        crate::warn_if!(
+            "zone_device_page_init",
+            !memmap::is_zone_device(p),
+            "zone_device_page_init(): page {i} of the new folio is not ZONE_DEVICE"
+        );
+    }
+}
+
+/// Check that the order-`order` folio at `page` can be built here: aligned
+/// to its size, within one memmap chunk, every page mapped by `pgmap`.
+fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
+    if crate::warn_if!(
+        "zone_device_page_init",
+        order > MAX_RUNTIME_ORDER,
+        "zone_device_page_init(): order {order} is larger than this model builds \
+         at run time ({MAX_RUNTIME_ORDER})"
+    ) {
+        return false;
+    }
+    let Some(pfn) = memmap::page_to_pfn(page) else {
+        crate::warn_if!(
+            "zone_device_page_init",
+            true,
+            "zone_device_page_init() of a page that is not in the memmap"
+        );
+        return false;
+    };
+    let nr = 1u64 << order;
+    if crate::warn_if!(
+        "zone_device_page_init",
+        pfn % nr != 0,
+        "zone_device_page_init(): pfn {pfn:#x} is not aligned to an order-{order} folio"
+    ) {
+        return false;
+    }
+    let last = pfn + nr - 1;
+    let owned = |p: u64| pgmap::lookup_pfn(p) == Some(pgmap);
+    if crate::warn_if!(
+        "zone_device_page_init",
+        !owned(pfn) || !owned(last) || memmap::page_of(last).is_none(),
+        "zone_device_page_init(): pfns {pfn:#x}-{last:#x} are not all pages of pgmap {pgmap:#x}"
+    ) {
+        return false;
+    }
+    true
+}
+
+/// `zone_device_page_init()` of generation `gen`; `pgmap_arg` is 6.19's
+/// pgmap argument (0 before 6.19). The order is checked to lie in one
+/// pgmap range and one memmap chunk (the kernel does not check it).
+pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
+    let func = "zone_device_page_init";
+    if crate::warn_if!(
+        func,
+        memmap::is_poison(page) || !memmap::is_zone_device(page),
+        "zone_device_page_init() of a page that is not ZONE_DEVICE: nothing done"
+    ) {
+        return;
+    }
+    if crate::warn_if!(
+        func,
+        gen < Gen::V6_19Rc && order != 0,
+        "zone_device_page_init(): order {order} before 6.19-rc"
+    ) {
+        return;
+    }
+    // The pgmap as the generation finds it: 6.1 reads page->pgmap, 6.15
+    // and 6.19-rc page_pgmap(page) (the folio's: the head's word), 6.19
+    // is told.
+    let pgmap = match gen {
+        Gen::V6_1 => page.w1.load(Ordering::Acquire),
+        Gen::V6_15 | Gen::V6_19Rc => page::head(page).w1.load(Ordering::Acquire),
+        Gen::V6_19 => pgmap_arg,
+    };
+    let tagged = generation(pgmap);
+    if crate::warn_if!(
+        func,
+        tagged != Some(gen),
+        "zone_device_page_init() of {gen:?} on a page of pgmap {pgmap:#x}, registered \
+         for {tagged:?}: nothing done"
+    ) {
+        return;
+    }
+    if !check_span(page, order, pgmap) {
+        return;
+    }
+    let nr = 1usize << order;
+    if gen == Gen::V6_19 {
+        reset_619(page, nr, pgmap);
+    }
+    let Some((d, _)) = pgmap::state(PgmapPtr::registered(pgmap)) else {
+        crate::warn_if!(func, true, "zone_device_page_init(): pgmap {pgmap:#x} is not mapped");
+        return;
+    };
+    // 6.1 and 6.15 take a live reference; 6.19-rc and 6.19 take 1 << order
+    // with percpu_ref_tryget_many(), which succeeds on a dying pgmap while
+    // references remain.
+    let got = if gen.folio_free() {
+        d.tryget(nr as i64)
+    } else {
+        d.tryget_live()
+    };
+    if crate::warn_if!(
+        func,
+        !got,
+        "zone_device_page_init(): no reference on pgmap {pgmap:#x} (dying: memunmap_pages() \
+         was called); carrying on as the kernel does"
+    ) {
+        // Nothing to account: the free path's drop will be unmatched.
+    } else if let Some(t) = tags().get_mut(&pgmap) {
+        t.pins += nr as i64;
+    }
+    page.refcount.store(1, Ordering::Release);
+    page::lock(page);
+    if order > 0 {
+        prep_compound_modern(page, order);
+    }
+}
+
+/// Drop `n` pins of `pgmap` on behalf of a freed folio; a drop that the
+/// ledger does not cover WARNs (and is made, as the kernel would).
+fn drop_pins(pgmap: usize, n: i64) {
+    let held = {
+        let mut t = tags();
+        match t.get_mut(&pgmap) {
+            Some(tag) => {
+                let held = tag.pins;
+                tag.pins -= n.min(held.max(0));
+                held
+            }
+            None => 0,
+        }
+    };
+    crate::warn_if!(
+        "free_zone_device_folio",
+        n > held,
+        "free of a folio of pgmap {pgmap:#x} drops {n} pins, but zone_device_page_init() \
+         took only {held} that are still held: the rest belong to others"
+    );
+    match pgmap::state(PgmapPtr::registered(pgmap)) {
+        Some((d, _)) => d.put(n),
+        None => {
+            crate::warn_if!(
+                "put_dev_pagemap",
+                true,
+                "put_dev_pagemap() of pgmap {pgmap:#x}, which is not mapped"
+            );
+        }
+    }
+}
+
+/// The pgmap's free callback (`page_free` before 6.19-rc, `folio_free`
+/// from then on: the same slot), if it has one.
+fn free_callback(pgmap: PgmapPtr) -> Option<unsafe extern "C" fn(*mut Page)> {
+    pgmap.ops().and_then(|o| o.page_free)
+}
+
+/// The last put of a folio of a generation pgmap: the free of that
+/// generation. Returns false for a seed pgmap (the caller frees it).
+pub fn free(pgmap: usize, head: &Page) -> bool {
+    let Some(gen) = generation(pgmap) else {
+        return false;
+    };
+    let p = PgmapPtr::registered(pgmap);
+    let ty = p.type_().unwrap_or(0);
+    let nr = if gen.modern() {
+        nr_pages_modern(head)
+    } else {
+        1
+    };
+    let name = if gen.folio_free() {
+        "folio_free"
+    } else {
+        "page_free"
+    };
+    let call = |f: unsafe extern "C" fn(*mut Page)| {
+        // SAFETY: `f` is the driver's free callback for this pgmap, called
+        // as the kernel does, with the head of the folio whose last
+        // reference just went.
+        unsafe { f(head as *const Page as *mut Page) }
+    };
+    let private = ty == MEMORY_DEVICE_PRIVATE || ty == MEMORY_DEVICE_COHERENT;
+    if gen == Gen::V6_1 {
+        // 6.1: every type needs ->page_free; device-private and coherent
+        // pages drop their pin, the others idle again at refcount 1.
+        let Some(f) = free_callback(p) else {
+            crate::warn_if!("free_zone_device_page", true, "pgmap without ->page_free");
+            return true;
+        };
+        head.mapping.store(0, Ordering::Release);
+        call(f);
+        if private {
+            drop_pins(pgmap, 1);
+        } else {
+            head.refcount.store(1, Ordering::Release);
+        }
+        return true;
+    }
+    if ty != MEMORY_DEVICE_FS_DAX && ty != MEMORY_DEVICE_GENERIC {
+        head.mapping.store(0, Ordering::Release);
+    }
+    match ty {
+        MEMORY_DEVICE_PRIVATE | MEMORY_DEVICE_COHERENT | MEMORY_DEVICE_PCI_P2PDMA => {
+            let Some(f) = free_callback(p) else {
+                crate::warn_if!(
+                    "free_zone_device_folio",
+                    true,
+                    "pgmap {pgmap:#x} without ->{name}: the folio's pins stay held"
+                );
+                return true;
+            };
+            call(f);
+            if private {
+                drop_pins(pgmap, if gen.folio_free() { nr as i64 } else { 1 });
+            }
+        }
+        MEMORY_DEVICE_GENERIC => head.refcount.store(1, Ordering::Release),
+        _ => {}
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_from_c() {
+        assert_eq!(Gen::from_c(0), None);
+        assert_eq!(Gen::from_c(3), Some(Gen::V6_19Rc));
+        assert_eq!(Gen::from_c(5), None);
+        assert!(!Gen::V6_1.modern() && Gen::V6_15.modern());
+        assert!(!Gen::V6_15.folio_free() && Gen::V6_19Rc.folio_free());
+    }
+
+    #[test]
+    fn tags_replace_and_go() {
+        tag(0x1000, Gen::V6_15);
+        tag(0x1000, Gen::V6_19);
+        assert_eq!(generation(0x1000), Some(Gen::V6_19));
+        untag(0x1000);
+        assert_eq!(generation(0x1000), None);
+    }
+}
