@@ -50,6 +50,7 @@ CHECK_EXTRA :=
 -include c-tests/callers/callers.mk
 -include c-tests/reference/reference.mk
 -include c-tests/hostile/hostile.mk
+include c-tests/generations/generations.mk
 
 .PHONY: all header check check-header check-headers check-cargo check-c check-loom report bench clean install check-install
 

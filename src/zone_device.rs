@@ -7,11 +7,11 @@
 //! A pgmap is tagged with its generation when it is registered through the
 //! generation entry point (`memremap_pages_gen()`, which the headers route
 //! `memremap_pages()` to when `MEMREMAP_LINUX` is defined). An untagged
-//! pgmap is a seed pgmap and this module leaves it alone. The tag also keeps
-//! a ledger of the pins `zone_device_page_init()` took, so that a free which
-//! drops more pins than were taken (a folio initialised while its pgmap was
-//! dying, or re-initialised at another order) WARNs every time instead of
-//! eating references that others hold.
+//! pgmap is a seed pgmap and this module leaves it alone. The module also
+//! records, per folio, the pins `zone_device_page_init()` took, so that a
+//! free which drops other than those (a folio initialised while its pgmap
+//! was dying, or over a stale large folio of 6.19-rc) WARNs every time
+//! instead of silently eating references that others hold.
 
 use crate::memmap;
 use crate::page;
@@ -59,24 +59,23 @@ impl Gen {
     }
 }
 
-/// A generation pgmap: its generation and the pins its pages hold.
-#[derive(Clone, Copy, Debug)]
-struct Tag {
-    gen: Gen,
-    /// Pins taken by `zone_device_page_init()` not yet dropped by a free.
-    pins: i64,
+/// Generation pgmaps: address -> generation.
+static TAGS: Mutex<BTreeMap<usize, Gen>> = Mutex::new(BTreeMap::new());
+/// Folios live from `zone_device_page_init()`: page address -> pins taken.
+static PINNED: Mutex<BTreeMap<usize, i64>> = Mutex::new(BTreeMap::new());
+
+fn tags() -> std::sync::MutexGuard<'static, BTreeMap<usize, Gen>> {
+    TAGS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-static TAGS: Mutex<BTreeMap<usize, Tag>> = Mutex::new(BTreeMap::new());
-
-fn tags() -> std::sync::MutexGuard<'static, BTreeMap<usize, Tag>> {
-    TAGS.lock().unwrap_or_else(|e| e.into_inner())
+fn pinned() -> std::sync::MutexGuard<'static, BTreeMap<usize, i64>> {
+    PINNED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Record that `pgmap` was registered for generation `gen` (replacing any
 /// tag a previous registration at that address left).
 pub fn tag(pgmap: usize, gen: Gen) {
-    tags().insert(pgmap, Tag { gen, pins: 0 });
+    tags().insert(pgmap, gen);
 }
 
 /// Forget `pgmap`'s tag (it is being unmapped by the seed's entry point,
@@ -87,7 +86,7 @@ pub fn untag(pgmap: usize) {
 
 /// The generation `pgmap` was registered for; None for a seed pgmap.
 pub fn generation(pgmap: usize) -> Option<Gen> {
-    tags().get(&pgmap).map(|t| t.gen)
+    tags().get(&pgmap).copied()
 }
 
 /// `PG_head` from 6.15 on (6.1 and the seed have it at bit 16).
@@ -292,9 +291,10 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
         "zone_device_page_init(): no reference on pgmap {pgmap:#x} (dying: memunmap_pages() \
          was called); carrying on as the kernel does"
     ) {
-        // Nothing to account: the free path's drop will be unmatched.
-    } else if let Some(t) = tags().get_mut(&pgmap) {
-        t.pins += nr as i64;
+        // Nothing recorded: the free path's drop will be unmatched.
+        pinned().remove(&(page as *const Page as usize));
+    } else {
+        pinned().insert(page as *const Page as usize, nr as i64);
     }
     page.refcount.store(1, Ordering::Release);
     page::lock(page);
@@ -303,25 +303,19 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     }
 }
 
-/// Drop `n` pins of `pgmap` on behalf of a freed folio; a drop that the
-/// ledger does not cover WARNs (and is made, as the kernel would).
-fn drop_pins(pgmap: usize, n: i64) {
-    let held = {
-        let mut t = tags();
-        match t.get_mut(&pgmap) {
-            Some(tag) => {
-                let held = tag.pins;
-                tag.pins -= n.min(held.max(0));
-                held
-            }
-            None => 0,
-        }
-    };
+/// Drop `n` pins of `pgmap` on behalf of the freed folio `head`; a drop
+/// other than the pins its `zone_device_page_init()` took WARNs (and is
+/// made, as the kernel makes it).
+fn drop_pins(pgmap: usize, head: &Page, n: i64) {
+    let taken = pinned()
+        .remove(&(head as *const Page as usize))
+        .unwrap_or(0);
     crate::warn_if!(
         "free_zone_device_folio",
-        n > held,
-        "free of a folio of pgmap {pgmap:#x} drops {n} pins, but zone_device_page_init() \
-         took only {held} that are still held: the rest belong to others"
+        n != taken,
+        "free of folio {:p} of pgmap {pgmap:#x} drops {n} pgmap pins, but its \
+         zone_device_page_init() took {taken}: the difference belongs to others",
+        head
     );
     match pgmap::state(PgmapPtr::registered(pgmap)) {
         Some((d, _)) => d.put(n),
@@ -376,7 +370,7 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
         head.mapping.store(0, Ordering::Release);
         call(f);
         if private {
-            drop_pins(pgmap, 1);
+            drop_pins(pgmap, head, 1);
         } else {
             head.refcount.store(1, Ordering::Release);
         }
@@ -397,7 +391,7 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
             };
             call(f);
             if private {
-                drop_pins(pgmap, if gen.folio_free() { nr as i64 } else { 1 });
+                drop_pins(pgmap, head, if gen.folio_free() { nr as i64 } else { 1 });
             }
         }
         MEMORY_DEVICE_GENERIC => head.refcount.store(1, Ordering::Release),

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The API generation suites (c-tests/generations/), included by the top
+# Makefile: generations.c built once per generation, each program a suite.
+#
+# <mode>:<expected MEMREMAP_GEN_*>:<MEMREMAP_LINUX>[:rc]
+GEN_DIR   := c-tests/generations
+GEN_OUT   := $(BUILD)/generations
+GEN_MODES := 6_1:MEMREMAP_GEN_6_1:KERNEL_VERSION(6,1,0) \
+	     6_15:MEMREMAP_GEN_6_15:KERNEL_VERSION(6,15,0) \
+	     6_19_rc:MEMREMAP_GEN_6_19_RC:KERNEL_VERSION(6,19,0):rc \
+	     6_19:MEMREMAP_GEN_6_19:KERNEL_VERSION(6,19,0) \
+	     7_0:MEMREMAP_GEN_6_19:0x070000
+
+gen_field = $(word $(2),$(subst :, ,$(1)))
+gen_flags = -DGEN_SUITE='"generations_$(call gen_field,$(1),1)"' \
+	    -DGEN_EXPECT=$(call gen_field,$(1),2) \
+	    -DMEMREMAP_LINUX='$(call gen_field,$(1),3)' \
+	    $(if $(call gen_field,$(1),4),-DMEMREMAP_LINUX_RC=1)
+
+SUITES += $(foreach m,$(GEN_MODES),$(GEN_OUT)/gen_$(call gen_field,$(m),1))
+
+define gen_program
+$(GEN_OUT)/gen_$(call gen_field,$(1),1): $(GEN_DIR)/generations.c $(C_HDRS) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CSTD) $$(CWARN) $(call gen_flags,$(1)) -o $$@ $$< $$(LIB) $$(LDLIBS)
+endef
+$(foreach m,$(GEN_MODES),$(eval $(call gen_program,$(m))))
+
+# The negative compile test: another generation's names do not compile.
+CHECK_EXTRA += check-generations-negative
+.PHONY: check-generations-negative
+check-generations-negative:
+	@sh $(GEN_DIR)/negative.sh $(CC)
