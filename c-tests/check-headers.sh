@@ -3,7 +3,9 @@
 # Check that every header under include/ is self-contained: included alone,
 # first, and twice (include guard), it compiles with all our warnings as
 # errors, in the default configuration and in the !CONFIG_ZONE_DEVICE and
-# !CONFIG_DEBUG_VM ones; after ktap.h too, as the tests include them.
+# !CONFIG_DEBUG_VM ones; after ktap.h too, as the tests include them; and
+# alone in every API generation (<memremap/generation.h>: 6.1, 6.15,
+# 6.19-rc, 6.19, 7.0), the last also without CONFIG_ZONE_DEVICE.
 # Hand-written headers must also open with the SPDX line and a one-line
 # comment, and keep to 80 columns. Usage: c-tests/check-headers.sh [CC]
 CC=${1:-${CC:-gcc}}
@@ -35,6 +37,13 @@ for h in */*.h; do
 		try "$h" "#include <$h>\n#include <$h>\n" $cfg
 		# shellcheck disable=SC2086
 		try "$h after ktap.h" "#include <ktap.h>\n#include <$h>\n" $cfg
+	done
+	for gen in "KERNEL_VERSION(6,1,0)" "KERNEL_VERSION(6,15,0)" \
+		   "KERNEL_VERSION(6,19,0) -DMEMREMAP_LINUX_RC=1" \
+		   "KERNEL_VERSION(6,19,0)" "KERNEL_VERSION(7,0,0)" \
+		   "KERNEL_VERSION(7,0,0) -DMEMREMAP_NO_ZONE_DEVICE"; do
+		# shellcheck disable=SC2086
+		try "$h" "#include <$h>\n#include <$h>\n" -DMEMREMAP_LINUX=$gen
 	done
 	[ "$h" = memremap/abi.h ] && continue
 	first=$(sed -n 1p "$h")

@@ -17,6 +17,8 @@ use crate::memmap;
 use crate::page;
 use crate::pgmap::{self, PgmapPtr};
 use crate::types::*;
+use core::mem::{offset_of, size_of};
+use static_assertions::const_assert_eq;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -99,6 +101,23 @@ pub const PG_LARGE_RMAPPABLE: u64 = 1 << 9;
 const FLAGS_ORDER_MASK: u64 = 0xff;
 /// `TAIL_MAPPING` with x86_64's `POISON_POINTER_DELTA`.
 const TAIL_MAPPING: usize = 0xdead_0000_0000_0400;
+// The 6.15+ folio fields this module writes, as words of `Page` (C asserts
+// the same offsets on struct folio in <linux/mm_types.h>): `pgmap` is the
+// head's word 1; `_flags_1` the first tail's flags; `_large_mapcount` and
+// `_nr_pages_mapped` its word 2, `_entire_mapcount` and `_pincount` its
+// mapping, `_mm_id_mapcount` its index, `_mm_ids` its private, `_nr_pages`
+// the low half of its memcg word; `_deferred_list` the second tail's word 2
+// and mapping.
+const_assert_eq!(offset_of!(Page, w1), 8);
+const_assert_eq!(size_of::<Page>() + offset_of!(Page, flags), 64);
+const_assert_eq!(size_of::<Page>() + offset_of!(Page, w2), 80);
+const_assert_eq!(size_of::<Page>() + offset_of!(Page, mapping), 88);
+const_assert_eq!(size_of::<Page>() + offset_of!(Page, index), 96);
+const_assert_eq!(size_of::<Page>() + offset_of!(Page, private), 104);
+const_assert_eq!(size_of::<Page>() + offset_of!(Page, memcg_data), 120);
+const_assert_eq!(2 * size_of::<Page>() + offset_of!(Page, w2), 144);
+const_assert_eq!(2 * size_of::<Page>() + offset_of!(Page, mapping), 152);
+
 /// The largest folio this model builds at run time: one memmap chunk.
 const MAX_RUNTIME_ORDER: u32 = memmap::CHUNK_SHIFT;
 
@@ -274,7 +293,11 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
         reset_619(page, nr, pgmap);
     }
     let Some((d, _)) = pgmap::state(PgmapPtr::registered(pgmap)) else {
-        crate::warn_if!(func, true, "zone_device_page_init(): pgmap {pgmap:#x} is not mapped");
+        crate::warn_if!(
+            func,
+            true,
+            "zone_device_page_init(): pgmap {pgmap:#x} is not mapped"
+        );
         return;
     };
     // 6.1 and 6.15 take a live reference; 6.19-rc and 6.19 take 1 << order

@@ -244,10 +244,8 @@ void *devm_memremap_pages(struct device *dev, struct dev_pagemap *pgmap);
 void devm_memunmap_pages(struct device *dev, struct dev_pagemap *pgmap);
 struct dev_pagemap *get_dev_pagemap(unsigned long pfn,
 		struct dev_pagemap *pgmap);
-#if MEMREMAP_GEN == MEMREMAP_GEN_SEED
 struct folio *pgmap_request_folio(struct dev_pagemap *pgmap,
 		pgoff_t pgmap_offset, int order);
-#endif
 bool pgmap_pfn_valid(struct dev_pagemap *pgmap, unsigned long pfn);
 
 unsigned long vmem_altmap_offset(struct vmem_altmap *altmap);
