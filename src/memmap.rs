@@ -328,6 +328,14 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
         }
     }
     let base = alloc_chunk()?;
+    // A generation pgmap of 6.15 on lays compound pages out as those
+    // kernels do (docs/DESIGN.md §9).
+    let modern = shift > 0 && crate::zone_device::modern_layout(span.pgmap);
+    let head_flag = if modern {
+        crate::zone_device::PG_HEAD_MODERN
+    } else {
+        PG_HEAD
+    };
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
     for i in 0..CHUNK_PAGES {
@@ -344,7 +352,7 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
         }
         let head = head_of(pfn);
         if head == pfn {
-            write_page(p, device | PG_HEAD, span.pgmap, 0);
+            write_page(p, device | head_flag, span.pgmap, 0);
             continue;
         }
         let head_page = if head >> CHUNK_SHIFT == chunk {
@@ -354,6 +362,10 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
         };
         let head_addr = head_page as *const Page as usize;
         write_page(p, device, head_addr | 1, TAIL_MAPPING);
+        if modern {
+            crate::zone_device::prep_tail_modern(p, head_addr, pfn - head, shift);
+            continue;
+        }
         if pfn == head + 1 {
             // prep_compound_head(): dtor, order and mapcount in word 2,
             // pincount and nr_pages over the first tail's mapping.

@@ -181,6 +181,34 @@ fn prep_compound_modern(head: &Page, order: u32) {
     }
 }
 
+/// The memmap of a compound pgmap (`vmemmap_shift` > 0) registered for
+/// 6.15 or later: what `memmap_init_compound()` leaves in the page that is
+/// page `i` (> 0) of the folio whose head is at `head_addr`, after the
+/// memmap wrote it as a plain tail (`TAIL_MAPPING`, compound head): the
+/// first tail carries the folio's fields, the second its deferred list.
+pub fn prep_tail_modern(p: &Page, head_addr: usize, i: u64, order: u32) {
+    if i == 1 {
+        let f1 = p.flags.load(Ordering::Relaxed);
+        p.flags
+            .store((f1 & !FLAGS_ORDER_MASK) | order as u64, Ordering::Relaxed);
+        p.memcg_data.store(1usize << order, Ordering::Relaxed);
+        p.w2.store(0xffff_ffff, Ordering::Relaxed);
+        p.mapping.store(0xffff_ffff, Ordering::Relaxed);
+        p.index.store(usize::MAX, Ordering::Relaxed);
+        p.private.store(0, Ordering::Relaxed);
+    } else if i == 2 && order > 1 {
+        let list = head_addr + 2 * 64 + 16;
+        p.w2.store(list, Ordering::Relaxed);
+        p.mapping.store(list, Ordering::Relaxed);
+    }
+}
+
+/// True if `pgmap` was registered for 6.15 or later (its memmap is laid
+/// out as those kernels lay it out).
+pub fn modern_layout(pgmap: usize) -> bool {
+    generation(pgmap).is_some_and(Gen::modern)
+}
+
 /// 6.19's reset of each page a folio is about to be built from: the low
 /// flags byte (order, head, lock bits), `_nr_pages` as a previous folio
 /// headed one page earlier would have left it, the mapping, the pgmap word

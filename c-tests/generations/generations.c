@@ -215,6 +215,54 @@ KTAP_CASE(init_on_a_dying_pgmap)
 	memremap_set_wait_bound_ms(0);
 }
 
+/*
+ * A compound pgmap (vmemmap_shift 9, device-dax style): its memmap is
+ * laid out as the generation's kernel lays it out, PG_head at bit 16 and
+ * the order in the first tail's compound_order in 6.1, PG_head at bit 6
+ * and the order in the low byte of _flags_1 from 6.15 on.
+ */
+KTAP_CASE(compound_pgmap_memmap_layout)
+{
+	struct dev_pagemap pgmap;
+	unsigned long pfn, i, bad = 0;
+	struct folio *folio;
+
+	memset(&pgmap, 0, sizeof(pgmap));
+	pgmap.type = MEMORY_DEVICE_GENERIC;
+	pgmap.vmemmap_shift = HPAGE_PMD_ORDER;
+	pgmap.range.start = next_base;
+	pgmap.range.end = next_base + 2 * SZ_2M - 1;
+	pgmap.nr_range = 1;
+	next_base += 2 * SZ_2M;
+	EXPECT_FALSE(IS_ERR(memremap_pages(&pgmap, 0)));
+	pfn = (pgmap.range.start >> PAGE_SHIFT) + HPAGE_PMD_NR;
+	folio = folio_at(pfn);
+	EXPECT_TRUE(folio_test_large(folio));
+	EXPECT_EQ(folio_order(folio), HPAGE_PMD_ORDER);
+	EXPECT_EQ(folio_nr_pages(folio), HPAGE_PMD_NR);
+#if MEMREMAP_GEN_MODERN
+	EXPECT_EQ(folio->flags & ((1UL << 6) | (1UL << 16)), 1UL << 6);
+	EXPECT_EQ(folio->_flags_1 & 0xff, HPAGE_PMD_ORDER);
+	EXPECT_EQ(folio->_nr_pages, HPAGE_PMD_NR);
+	EXPECT_PTR_EQ(folio->pgmap, &pgmap);
+	EXPECT_PTR_EQ(folio->_deferred_list.prev, &folio->_deferred_list);
+#else
+	EXPECT_EQ(folio->flags & ((1UL << 6) | (1UL << 16)), 1UL << 16);
+	EXPECT_EQ(folio->_folio_order, HPAGE_PMD_ORDER);
+	EXPECT_EQ(folio->_folio_nr_pages, HPAGE_PMD_NR);
+#endif
+	for (i = 1; i < HPAGE_PMD_NR; i++) {
+		struct page *t = pfn_to_page(pfn + i);
+
+		bad += t->compound_head != (unsigned long)&folio->page + 1;
+		bad += page_folio(t) != folio;
+		bad += pgmap_of(&page_folio(t)->page) != &pgmap;
+	}
+	EXPECT_EQ(bad, 0);
+	memunmap_pages(&pgmap);
+	EXPECT_WARNS(0);
+}
+
 #if MEMREMAP_GEN >= MEMREMAP_GEN_6_19_RC
 #define TAIL_MAPPING_PTR ((struct address_space *)0xdead000000000400UL)
 
@@ -374,4 +422,5 @@ KTAP_MAIN(GEN_SUITE,
 	  KTAP_ENTRY(the_mode_is_the_generation_asked_for),
 	  KTAP_ENTRY(order0_init_then_last_put_frees_and_unpins),
 	  KTAP_ENTRY(init_on_a_dying_pgmap),
+	  KTAP_ENTRY(compound_pgmap_memmap_layout),
 	  LARGE_CASES)
