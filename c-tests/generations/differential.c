@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The library against the C reference of its generation
- * (c-tests/reference/gen_<generation>.c), built once per generation
+ * (c-tests/reference/gen/gen_<generation>.c), built once per generation
  * (generations.mk): a driver allocates folios from its own free pages
  * (order 0, and order 9 from 6.19-rc on) and frees them, in a seeded
  * random order; the same steps run on two pgmaps, one through the library,
@@ -22,7 +22,7 @@
 #include <memremap/generation.h>
 #include <memremap/test.h>
 #include <stdlib.h>
-#include "../reference/gen_common.h"
+#include "../reference/gen/gen_common.h"
 #include "ktap.h"
 
 #ifndef GEN_SUITE

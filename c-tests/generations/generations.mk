@@ -2,7 +2,7 @@
 # The API generation suites (c-tests/generations/), included by the top
 # Makefile: generations.c built once per generation, each program a suite,
 # and differential.c once per generation, linked with that generation's C
-# reference (c-tests/reference/gen_<generation>.c; 7.0 shares 6.19's).
+# reference (c-tests/reference/gen/gen_<generation>.c; 7.0 shares 6.19's).
 #
 # <mode>:<expected MEMREMAP_GEN_*>:<MEMREMAP_LINUX>[:rc]
 GEN_DIR   := c-tests/generations
@@ -19,8 +19,8 @@ gen_flags = -DGEN_SUITE='"generations_$(call gen_field,$(1),1)"' \
 	    -DMEMREMAP_LINUX='$(call gen_field,$(1),3)' \
 	    $(if $(call gen_field,$(1),4),-DMEMREMAP_LINUX_RC=1)
 
-gen_ref   = c-tests/reference/gen_$(patsubst 7_0,6_19,$(call gen_field,$(1),1)).c
-GEN_REF_HDRS := $(wildcard c-tests/reference/gen_*.h)
+gen_ref   = c-tests/reference/gen/gen_$(patsubst 7_0,6_19,$(call gen_field,$(1),1)).c
+GEN_REF_HDRS := $(wildcard c-tests/reference/gen/*.h)
 
 SUITES += $(foreach m,$(GEN_MODES),$(GEN_OUT)/gen_$(call gen_field,$(m),1) \
 	  $(GEN_OUT)/diff_$(call gen_field,$(m),1))

@@ -4,7 +4,7 @@
 #define _GEN_REFERENCE_H
 
 /*
- * Each c-tests/reference/gen_<generation>.c is our own C rendering, from
+ * Each c-tests/reference/gen/gen_<generation>.c is our own C rendering, from
  * the contract of docs/DESIGN.md §9, of that generation's mm/memremap.c
  * functions a driver reaches: zone_device_page_init() (and the compound
  * page set-up it does) and the free of a folio whose last reference goes.
