@@ -20,7 +20,7 @@ use crate::types::*;
 use core::mem::{offset_of, size_of};
 use static_assertions::const_assert_eq;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// The generations, as `MEMREMAP_GEN_*` in `<memremap/generation.h>`.
@@ -63,6 +63,9 @@ impl Gen {
 
 /// Generation pgmaps: address -> generation.
 static TAGS: Mutex<BTreeMap<usize, Gen>> = Mutex::new(BTreeMap::new());
+/// Whether any pgmap was ever tagged: a seed program's frees never take
+/// the lock above.
+static ANY_TAGGED: AtomicBool = AtomicBool::new(false);
 /// Folios live from `zone_device_page_init()`: page address -> pins taken.
 static PINNED: Mutex<BTreeMap<usize, i64>> = Mutex::new(BTreeMap::new());
 
@@ -78,16 +81,23 @@ fn pinned() -> std::sync::MutexGuard<'static, BTreeMap<usize, i64>> {
 /// tag a previous registration at that address left).
 pub fn tag(pgmap: usize, gen: Gen) {
     tags().insert(pgmap, gen);
+    ANY_TAGGED.store(true, Ordering::Release);
 }
 
 /// Forget `pgmap`'s tag (it is being unmapped by the seed's entry point,
 /// or was never registered).
 pub fn untag(pgmap: usize) {
-    tags().remove(&pgmap);
+    if ANY_TAGGED.load(Ordering::Acquire) {
+        tags().remove(&pgmap);
+    }
 }
 
 /// The generation `pgmap` was registered for; None for a seed pgmap.
+#[inline]
 pub fn generation(pgmap: usize) -> Option<Gen> {
+    if !ANY_TAGGED.load(Ordering::Acquire) {
+        return None;
+    }
     tags().get(&pgmap).copied()
 }
 

@@ -86,11 +86,12 @@ static inline bool folio_test_large(const struct folio *folio)
 /*
  * 6.15 on: the pgmap of a ZONE_DEVICE page is its folio's (the word at 8
  * of a tail page is its compound_head). A page that is not ZONE_DEVICE
- * WARNs (VM_WARN_ON_ONCE_PAGE) and reads its folio's word all the same.
+ * WARNs (VM_WARN_ON_ONCE_PAGE, with CONFIG_DEBUG_VM) and reads its
+ * folio's word all the same.
  */
 static inline struct dev_pagemap *page_pgmap(const struct page *page)
 {
-	WARN_ON_ONCE(!is_zone_device_page(page));
+	VM_WARN_ON_ONCE(!is_zone_device_page(page));
 	return page_folio(page)->pgmap;
 }
 #endif
