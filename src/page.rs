@@ -33,14 +33,14 @@ pub const PG_HEAD_ANY: u64 = PG_HEAD | crate::zone_device::PG_HEAD_MODERN;
 #[inline]
 pub fn order(folio: &Page) -> u32 {
     let flags = folio.flags.load(Ordering::Relaxed);
+    if flags & PG_HEAD_ANY == 0 {
+        return 0;
+    }
     if flags & PG_HEAD != 0 {
         return ((memmap::first_tail(folio).w2.load(Ordering::Relaxed) >> 8) & 0xff) as u32;
     }
-    if flags & crate::zone_device::PG_HEAD_MODERN != 0 {
-        // 6.15 on: the order is the low byte of the first tail's flags.
-        return (memmap::first_tail(folio).flags.load(Ordering::Relaxed) & 0xff) as u32;
-    }
-    0
+    // 6.15 on: the order is the low byte of the first tail's flags.
+    (memmap::first_tail(folio).flags.load(Ordering::Relaxed) & 0xff) as u32
 }
 
 /// The pgmap a page's folio belongs to (its head's `pgmap`), if it is a
@@ -147,7 +147,7 @@ pub fn free_zone_device_page(page: &Page) {
         return;
     };
     // A generation pgmap frees as its generation does (docs/DESIGN.md §9).
-    if crate::zone_device::free(pgmap, page) {
+    if crate::zone_device::any_tagged() && crate::zone_device::free(pgmap, page) {
         return;
     }
     page.mapping.store(0, Ordering::Release);

@@ -77,6 +77,13 @@ fn pinned() -> std::sync::MutexGuard<'static, BTreeMap<usize, i64>> {
     PINNED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whether any generation pgmap was ever registered (one load: the seed's
+/// free path asks this first).
+#[inline(always)]
+pub fn any_tagged() -> bool {
+    ANY_TAGGED.load(Ordering::Relaxed)
+}
+
 /// Record that `pgmap` was registered for generation `gen` (replacing any
 /// tag a previous registration at that address left).
 pub fn tag(pgmap: usize, gen: Gen) {
@@ -398,6 +405,8 @@ fn free_callback(pgmap: PgmapPtr) -> Option<unsafe extern "C" fn(*mut Page)> {
 
 /// The last put of a folio of a generation pgmap: the free of that
 /// generation. Returns false for a seed pgmap (the caller frees it).
+#[cold]
+#[inline(never)]
 pub fn free(pgmap: usize, head: &Page) -> bool {
     let Some(gen) = generation(pgmap) else {
         return false;
