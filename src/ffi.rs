@@ -106,7 +106,7 @@ fn completion<'a>(func: &'static str, c: *mut Completion) -> Option<&'a Completi
 #[no_mangle]
 pub unsafe extern "C" fn memremap_pages(pgmap: *mut DevPagemap, _nid: c_int) -> *mut c_void {
     // A seed registration: no generation tag left from an earlier one.
-    crate::zone_device::untag(pgmap as usize);
+    crate::generation::untag(pgmap as usize);
     match pgmap::memremap_pages(pg(pgmap)) {
         Ok(va) => va as *mut c_void,
         Err(e) => err_ptr(e),

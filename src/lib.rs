@@ -19,6 +19,7 @@ mod atomics {
 
 pub mod counter;
 pub mod ffi;
+pub mod generation;
 pub mod ledger;
 pub mod memmap;
 pub mod offset;

@@ -330,9 +330,9 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
     let base = alloc_chunk()?;
     // A generation pgmap of 6.15 on lays compound pages out as those
     // kernels do (docs/DESIGN.md §9).
-    let modern = shift > 0 && crate::zone_device::modern_layout(span.pgmap);
+    let modern = shift > 0 && crate::generation::modern_layout(span.pgmap);
     let head_flag = if modern {
-        crate::zone_device::PG_HEAD_MODERN
+        crate::generation::PG_HEAD_MODERN
     } else {
         PG_HEAD
     };
@@ -363,7 +363,7 @@ pub fn ensure_chunk(span: &Span, st: &PgmapState, chunk: u64) -> Option<()> {
         let head_addr = head_page as *const Page as usize;
         write_page(p, device, head_addr | 1, TAIL_MAPPING);
         if modern {
-            crate::zone_device::prep_tail_modern(p, head_addr, pfn - head, shift);
+            crate::generation::prep_tail_modern(p, head_addr, pfn - head, shift);
             continue;
         }
         if pfn == head + 1 {

@@ -27,7 +27,7 @@ pub fn is_tail(page: &Page) -> bool {
 
 /// `PG_head` of either layout: bit 16 (6.1, the seed), bit 6 (6.15 on,
 /// pages of a generation pgmap; docs/DESIGN.md §9). A page has one or none.
-pub const PG_HEAD_ANY: u64 = PG_HEAD | crate::zone_device::PG_HEAD_MODERN;
+pub const PG_HEAD_ANY: u64 = PG_HEAD | crate::generation::PG_HEAD_MODERN;
 
 /// `folio_order()` of a head page, in the layout its head flag says.
 #[inline]
@@ -147,7 +147,7 @@ pub fn free_zone_device_page(page: &Page) {
         return;
     };
     // A generation pgmap frees as its generation does (docs/DESIGN.md §9).
-    if crate::zone_device::any_tagged() && crate::zone_device::free(pgmap, page) {
+    if crate::generation::free(pgmap, page) {
         return;
     }
     page.mapping.store(0, Ordering::Release);

@@ -33,7 +33,7 @@ pub unsafe extern "C" fn memremap_pages_gen(
     // SAFETY: forwarded contract (ffi module: NULL or the caller's pgmap).
     let va = unsafe { memremap_pages(pgmap, nid) };
     if !is_err(va) {
-        zone_device::tag(pgmap as usize, g);
+        zone_device::register(pgmap as usize, g);
     }
     va
 }
@@ -51,7 +51,7 @@ pub unsafe extern "C" fn devm_memremap_pages_gen(
     // SAFETY: forwarded contract.
     let va = unsafe { devm_memremap_pages(dev, pgmap) };
     if !is_err(va) {
-        zone_device::tag(pgmap as usize, g);
+        zone_device::register(pgmap as usize, g);
     }
     va
 }
