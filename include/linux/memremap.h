@@ -229,6 +229,25 @@ static inline bool folio_is_device_coherent(const struct folio *folio)
 	return is_device_coherent_page(&folio->page);
 }
 
+#if MEMREMAP_GEN >= MEMREMAP_GEN_6_19_RC
+/*
+ * 6.19-rc on: the driver's word of a device-private folio, its head page's
+ * zone_device_data (a folio of another kind WARNs, with CONFIG_DEBUG_VM).
+ */
+static inline void *folio_zone_device_data(const struct folio *folio)
+{
+	VM_WARN_ON_FOLIO(!folio_is_device_private(folio), folio);
+	return folio->page.zone_device_data;
+}
+
+static inline void folio_set_zone_device_data(struct folio *folio,
+					      void *data)
+{
+	VM_WARN_ON_FOLIO(!folio_is_device_private(folio), folio);
+	folio->page.zone_device_data = data;
+}
+#endif
+
 #if MEMREMAP_GEN == MEMREMAP_GEN_SEED
 /*
  * Hand a ZONE_DEVICE page whose refcount reached zero back to its pgmap;

@@ -91,22 +91,8 @@ static inline bool folio_test_large(const struct folio *folio)
  */
 static inline struct dev_pagemap *page_pgmap(const struct page *page)
 {
-	VM_WARN_ON_ONCE(!is_zone_device_page(page));
+	VM_WARN_ON_ONCE_PAGE(!is_zone_device_page(page), page);
 	return page_folio(page)->pgmap;
-}
-#endif
-
-#if MEMREMAP_GEN >= MEMREMAP_GEN_6_19_RC
-/* The driver's word of a device folio: its head page's zone_device_data. */
-static inline void *folio_zone_device_data(const struct folio *folio)
-{
-	return folio->page.zone_device_data;
-}
-
-static inline void folio_set_zone_device_data(struct folio *folio,
-					      void *data)
-{
-	folio->page.zone_device_data = data;
 }
 #endif
 
