@@ -2,7 +2,8 @@
 //! `devm_memremap_pages()` and friends: mappings tied to a device, undone
 //! newest first when the device goes away.
 
-use super::{memremap_pages, memunmap_pages, PgmapPtr};
+use super::{memremap_pages, memremap_pages_gen, memunmap_pages, PgmapPtr};
+use crate::generation::Gen;
 use std::sync::Mutex;
 
 /// `struct device`: opaque to the library.
@@ -17,6 +18,16 @@ static DEVRES: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 /// `devm_memremap_pages()`.
 pub fn devm_memremap_pages(dev: usize, pgmap: PgmapPtr) -> Result<usize, i32> {
     let va = memremap_pages(pgmap)?;
+    DEVRES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((dev, pgmap.addr()));
+    Ok(va)
+}
+
+/// `devm_memremap_pages()` of API generation `gen` (docs/DESIGN.md §9).
+pub fn devm_memremap_pages_gen(dev: usize, pgmap: PgmapPtr, gen: Gen) -> Result<usize, i32> {
+    let va = memremap_pages_gen(pgmap, gen)?;
     DEVRES
         .lock()
         .unwrap_or_else(|e| e.into_inner())
