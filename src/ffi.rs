@@ -23,6 +23,7 @@ pub mod percpu_ref;
 pub mod sched;
 pub mod slab;
 pub mod test;
+pub mod zone_device;
 
 pub use self::alloc::*;
 pub use self::bug::*;
@@ -35,6 +36,7 @@ pub use self::percpu_ref::*;
 pub use self::sched::*;
 pub use self::slab::*;
 pub use self::test::*;
+pub use self::zone_device::*;
 pub use crate::page::Folio;
 pub use crate::pgmap::Device;
 pub use crate::warn::WarnRecord;

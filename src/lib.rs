@@ -5,10 +5,12 @@
 //! One module per kernel concept, in one-way layers (docs/DESIGN.md §6;
 //! a module uses only those listed before it here):
 //!
-//! - leaves: [`types`], [`warn`]; [`counter`], [`offset`], [`slab`], [`sync`]
+//! - leaves: [`types`], [`warn`]; [`counter`], [`offset`], [`slab`], [`sync`],
+//!   [`generation`]
 //! - [`memmap`], [`percpu_ref`], [`devres`], [`dma`], [`vmalloc`], side by side
 //! - [`resource`] and [`device`], side by side
-//! - [`pgmap`] -> [`page`] -> [`request`] -> [`ledger`]
+//! - [`pgmap`] -> [`page`] (with `page::zone_device`, the API generations'
+//!   variants of its init and free) -> [`request`] -> [`ledger`]
 //! - [`ffi`], the C boundary, one file per header family, holding no logic.
 //!
 //! See docs/DESIGN.md for the contract.
@@ -31,6 +33,9 @@ pub mod counter;
 pub mod offset;
 pub mod slab;
 pub mod sync;
+
+// Which API generation a pgmap speaks, and that generation's page layout.
+pub mod generation;
 
 // Layer 1: what a pgmap and a driver are made of, none knowing another:
 // the struct pages, the refcount, a device's managed resources, DMA

@@ -235,6 +235,14 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
         }
     }
     let base = arena::alloc_chunk()?;
+    // A compound pgmap registered for 6.15 or later has its pages laid out
+    // as those kernels lay them out (docs/DESIGN.md §9).
+    let modern = shift > 0 && crate::generation::modern_layout(span.pgmap);
+    let head_flag = if modern {
+        crate::generation::PG_HEAD_MODERN
+    } else {
+        PG_HEAD
+    };
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
     for i in 0..CHUNK_PAGES {
@@ -251,7 +259,7 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
         }
         let head = head_of(pfn);
         if head == pfn {
-            write_page(p, device | PG_HEAD, span.pgmap, 0);
+            write_page(p, device | head_flag, span.pgmap, 0);
             continue;
         }
         let head_page = if head >> CHUNK_SHIFT == chunk {
@@ -261,6 +269,10 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
         };
         let head_addr = head_page as *const Page as usize;
         write_page(p, device, head_addr | 1, TAIL_MAPPING);
+        if modern {
+            crate::generation::prep_tail_modern(p, head_addr, pfn - head, shift);
+            continue;
+        }
         if pfn == head + 1 {
             // prep_compound_head(): dtor, order and mapcount in word 2,
             // pincount and nr_pages over the first tail's mapping.

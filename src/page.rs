@@ -6,7 +6,10 @@
 //! The lifecycle is here, whole: [`activate`] (idle -> in use, taking the
 //! pin) and [`free_zone_device_page`] (the last put: `page_free`, then the
 //! pin dropped). Kernel generations that free or initialise differently
-//! (`folio_free()`, `zone_device_page_init()`) are variants of these two.
+//! (`folio_free()`, `zone_device_page_init()`) are variants of these two,
+//! in [`zone_device`] (docs/DESIGN.md §9).
+
+pub mod zone_device;
 
 use crate::counter::{self, Activate, DropRef};
 use crate::memmap::{self, PG_HEAD, PG_LOCKED, PG_WAITERS};
@@ -38,19 +41,29 @@ pub fn is_tail(page: &Page) -> bool {
     page.compound_head() & 1 != 0
 }
 
-/// `PageHead()`.
+/// `PG_head` of either layout: bit 16 (6.1, the seed), bit 6 (6.15 on,
+/// pages of a generation pgmap; docs/DESIGN.md §9). A page has one or none.
+pub const PG_HEAD_ANY: u64 = PG_HEAD | crate::generation::PG_HEAD_MODERN;
+
+/// `PageHead()`, in either layout.
 #[inline]
 pub fn is_head(page: &Page) -> bool {
-    page.flags.load(Ordering::Relaxed) & PG_HEAD != 0
+    page.flags.load(Ordering::Relaxed) & PG_HEAD_ANY != 0
 }
 
-/// `folio_order()` of a head page.
+/// `folio_order()` of a head page, in the layout its head flag says.
 #[inline]
 pub fn order(folio: &Page) -> u32 {
-    if !is_head(folio) {
+    let flags = folio.flags.load(Ordering::Relaxed);
+    if flags & PG_HEAD_ANY == 0 {
         return 0;
     }
-    memmap::first_tail(folio).compound_order()
+    let tail = memmap::first_tail(folio);
+    if flags & PG_HEAD != 0 {
+        return tail.compound_order();
+    }
+    // 6.15 on: the order is the low byte of the first tail's flags.
+    (tail.flags.load(Ordering::Relaxed) & crate::generation::FLAGS_ORDER_MASK) as u32
 }
 
 /// `folio_nr_pages()`.
@@ -235,6 +248,11 @@ pub fn free_zone_device_page(page: &Page) {
         );
         return;
     };
+    // A generation pgmap frees as its generation does (docs/DESIGN.md §9);
+    // a seed program never tagged one, and pays one load for asking.
+    if crate::generation::any_tagged() && zone_device::free(pgmap, page) {
+        return;
+    }
     page.mapping.store(0, Ordering::Release);
     let pgmap = PgmapPtr::registered(pgmap);
     let Some(m) = pgmap::mapped(pgmap) else {

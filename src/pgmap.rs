@@ -8,10 +8,11 @@ mod devres;
 mod ptr;
 mod validate;
 
-pub use devres::{devm_memremap_pages, devm_memunmap_pages, Device};
+pub use devres::{devm_memremap_pages, devm_memremap_pages_gen, devm_memunmap_pages, Device};
 pub use ptr::{altmap_free, altmap_offset, PgmapPtr};
 pub use validate::compat_align;
 
+use crate::generation::{self, Gen};
 use crate::memmap::{self, Span};
 use crate::offset::RangeIndex;
 use crate::percpu_ref::{self, RefData};
@@ -92,6 +93,24 @@ impl Mapped {
         self.ref_.put(1)
     }
 
+    /// `percpu_ref_tryget_live(&pgmap->ref)`: a pin, unless the pgmap is
+    /// dying.
+    pub fn tryget_live(self) -> bool {
+        self.ref_.tryget_live()
+    }
+
+    /// `percpu_ref_tryget_many(&pgmap->ref, n)`: `n` pins, unless the
+    /// pgmap is dead (a dying one still gives them while references
+    /// remain).
+    pub fn tryget_many(self, n: i64) -> bool {
+        self.ref_.tryget(n)
+    }
+
+    /// `percpu_ref_put_many(&pgmap->ref, n)`: drop `n` pins.
+    pub fn put_many(self, n: i64) {
+        self.ref_.put(n)
+    }
+
     /// The pgmap's offset space.
     #[inline(always)]
     pub fn index(self) -> &'static RangeIndex {
@@ -150,6 +169,20 @@ unsafe extern "C" fn dev_pagemap_percpu_release(r: *mut PercpuRef) {
 /// value is the direct-map address of range 0, which we imitate (it is
 /// never dereferenceable here). Errors are positive errno values.
 pub fn memremap_pages(pgmap: PgmapPtr) -> Result<usize, i32> {
+    register(pgmap, None)
+}
+
+/// `memremap_pages()` of a program written against API generation `gen`
+/// (docs/DESIGN.md §9): as above, with the pgmap tagged for `gen`, so its
+/// memmap is laid out and its folios freed as that generation does.
+pub fn memremap_pages_gen(pgmap: PgmapPtr, gen: Gen) -> Result<usize, i32> {
+    register(pgmap, Some(gen))
+}
+
+/// Register `pgmap`; on success it is tagged for `gen` (untagged for the
+/// seed), before its spans are added, so no page of it is ever made in
+/// another generation's layout.
+fn register(pgmap: PgmapPtr, gen: Option<Gen>) -> Result<usize, i32> {
     let Some(c) = pgmap.config() else {
         crate::warn_if!("memremap_pages", true, "NULL pgmap");
         return Err(libc::EINVAL);
@@ -226,6 +259,8 @@ pub fn memremap_pages(pgmap: PgmapPtr) -> Result<usize, i32> {
         return Err(e);
     }
     crate::sync::init_completion(done);
+    // A tag an earlier registration at this address left goes now.
+    generation::set(pgmap.addr(), gen);
     for s in spans {
         table.add(s);
     }

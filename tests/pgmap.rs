@@ -339,3 +339,37 @@ fn pfn_to_page_of_nothing_is_the_poison_page() {
     }
     memremap::warn::set_quiet(false);
 }
+
+#[test]
+fn a_generation_tag_follows_successful_registrations_only() {
+    let _s = serial();
+    memremap::warn::set_quiet(true);
+    let mut p = pgmap::<0>(MEMORY_DEVICE_GENERIC, &[(5 * GIB, 5 * GIB + MIB2 - 1)]);
+    let gen_of = |p: &mut Pgmap<0>| {
+        // SAFETY: `p` is a valid pgmap, alive for the test.
+        unsafe { ffi::memremap_pgmap_generation(&mut p.pgmap) }
+    };
+    let map_gen = |p: &mut Pgmap<0>, gen: u32| {
+        // SAFETY: as above.
+        unsafe { ffi::memremap_pages_gen(&mut p.pgmap, 0, gen) as isize }
+    };
+    // MEMREMAP_GEN_6_15 = 2, MEMREMAP_GEN_6_19 = 4.
+    let r = map_gen(&mut p, 2);
+    assert!(
+        r != 0 && !(-4095..0).contains(&r),
+        "memremap_pages_gen: {r}"
+    );
+    assert_eq!(gen_of(&mut p), 2);
+    // Refused registrations of the mapped pgmap leave its tag alone.
+    let w = warns();
+    assert_eq!(try_map(&mut p), -libc::EBUSY as i64);
+    assert_eq!(map_gen(&mut p, 4), -libc::EBUSY as isize);
+    assert_eq!(warns(), w + 2);
+    assert_eq!(gen_of(&mut p), 2, "a refused registration changed the tag");
+    unmap(&mut p);
+    // The seed's registration of the same struct makes a seed pgmap.
+    map(&mut p);
+    assert_eq!(gen_of(&mut p), 0);
+    unmap(&mut p);
+    memremap::warn::set_quiet(false);
+}

@@ -13,6 +13,7 @@
 #include <linux/range.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <memremap/generation.h>
 #include <asm/page.h>
 
 struct resource;
@@ -76,6 +77,7 @@ enum memory_type {
 	MEMORY_DEVICE_PCI_P2PDMA,
 };
 
+#if MEMREMAP_GEN < MEMREMAP_GEN_6_19_RC
 struct dev_pagemap_ops {
 	/*
 	 * Called once a page's refcount drops to zero (for a compound folio,
@@ -95,6 +97,36 @@ struct dev_pagemap_ops {
 	int (*memory_failure)(struct dev_pagemap *pgmap, unsigned long pfn,
 			      unsigned long nr_pages, int mf_flags);
 };
+#else /* 6.19-rc on: large device-private folios */
+struct dev_pagemap_ops {
+	/*
+	 * Called once a folio's refcount drops to zero, with its head; a
+	 * large folio is still compound here (6.19-rc leaves it so; 6.19
+	 * rebuilds its pages when it is next initialised).
+	 */
+	void (*folio_free)(struct folio *folio);
+
+	/*
+	 * Migrate the DEVICE_PRIVATE page behind a CPU fault back to system
+	 * memory.
+	 */
+	vm_fault_t (*migrate_to_ram)(struct vm_fault *vmf);
+
+	/*
+	 * Handle a memory failure on @nr_pages pages from @pfn; optional.
+	 */
+	int (*memory_failure)(struct dev_pagemap *pgmap, unsigned long pfn,
+			      unsigned long nr_pages, int mf_flags);
+
+	/*
+	 * Device-private memory only, optional: @tail has just been split
+	 * off the large folio @head (see zone_device_private_split_cb()).
+	 */
+	void (*folio_split)(struct folio *head, struct folio *tail);
+};
+_Static_assert(sizeof(struct dev_pagemap_ops) == 32,
+	       "struct dev_pagemap_ops is 32 bytes");
+#endif
 
 #define PGMAP_ALTMAP_VALID	(1 << 0)
 
@@ -197,11 +229,32 @@ static inline bool folio_is_device_coherent(const struct folio *folio)
 	return is_device_coherent_page(&folio->page);
 }
 
+#if MEMREMAP_GEN >= MEMREMAP_GEN_6_19_RC
+/*
+ * 6.19-rc on: the driver's word of a device-private folio, its head page's
+ * zone_device_data (a folio of another kind WARNs, with CONFIG_DEBUG_VM).
+ */
+static inline void *folio_zone_device_data(const struct folio *folio)
+{
+	VM_WARN_ON_FOLIO(!folio_is_device_private(folio), folio);
+	return folio->page.zone_device_data;
+}
+
+static inline void folio_set_zone_device_data(struct folio *folio,
+					      void *data)
+{
+	VM_WARN_ON_FOLIO(!folio_is_device_private(folio), folio);
+	folio->page.zone_device_data = data;
+}
+#endif
+
+#if MEMREMAP_GEN == MEMREMAP_GEN_SEED
 /*
  * Hand a ZONE_DEVICE page whose refcount reached zero back to its pgmap;
  * the last folio_put() calls it.
  */
 void free_zone_device_page(struct page *page);
+#endif
 
 #ifdef CONFIG_ZONE_DEVICE
 void *memremap_pages(struct dev_pagemap *pgmap, int nid);
@@ -218,6 +271,7 @@ unsigned long vmem_altmap_offset(struct vmem_altmap *altmap);
 void vmem_altmap_free(struct vmem_altmap *altmap, unsigned long nr_pfns);
 unsigned long memremap_compat_align(void);
 
+#if MEMREMAP_GEN == MEMREMAP_GEN_SEED
 /*
  * The interface the patch replaces, as the tree had it before, for the
  * callers built as they were: the same declarations with the old pair in
@@ -232,6 +286,82 @@ void pgmap_release_folios(struct folio *folio, int nr_folios);
 bool pgmap_pfn_valid(struct dev_pagemap *pgmap, unsigned long pfn);
 
 unsigned long vmem_altmap_offset(struct vmem_altmap *altmap);
+#endif /* MEMREMAP_GEN_SEED */
+#if MEMREMAP_GEN == MEMREMAP_GEN_6_1 || MEMREMAP_GEN == MEMREMAP_GEN_6_15
+/*
+ * 6.1 - 6.18: make an idle device-private or coherent page the driver
+ * hands out live: a live reference on its pgmap (a WARN, and on regardless,
+ * if the pgmap is dying), refcount 1, locked.
+ */
+static inline void zone_device_page_init(struct page *page)
+{
+	memremap_zone_device_init(page, NULL, 0, MEMREMAP_GEN);
+}
+#elif MEMREMAP_GEN == MEMREMAP_GEN_6_19_RC
+/*
+ * 6.19-rc: the same for a folio of 1 << @order pages: 1 << @order
+ * references on the pgmap (percpu_ref_tryget_many(): a dying pgmap with
+ * references left still gives them), refcount 1 and the lock on the head,
+ * and for @order > 0 the compound metadata. The pages' previous state is
+ * not cleared.
+ */
+static inline void zone_device_page_init(struct page *page, unsigned int order)
+{
+	memremap_zone_device_init(page, NULL, order, MEMREMAP_GEN);
+}
+
+static inline void zone_device_folio_init(struct folio *folio,
+					  unsigned int order)
+{
+	zone_device_page_init(&folio->page, order);
+	if (order)
+		folio_set_large_rmappable(folio);
+}
+#elif MEMREMAP_GEN == MEMREMAP_GEN_6_19
+/*
+ * 6.19 and 7.0: as 6.19-rc, with the pgmap passed in, and every page of
+ * the new folio reset first (order and head bits, mapping, the pgmap word
+ * over any stale compound head; each must be at refcount 0), so a folio
+ * may be built at another order than its pages last had.
+ */
+static inline void zone_device_page_init(struct page *page,
+					 struct dev_pagemap *pgmap,
+					 unsigned int order)
+{
+	memremap_zone_device_init(page, pgmap, order, MEMREMAP_GEN);
+}
+
+static inline void zone_device_folio_init(struct folio *folio,
+					  struct dev_pagemap *pgmap,
+					  unsigned int order)
+{
+	zone_device_page_init(&folio->page, pgmap, order);
+	if (order)
+		folio_set_large_rmappable(folio);
+}
+#endif
+#if MEMREMAP_GEN >= MEMREMAP_GEN_6_19_RC
+/*
+ * After a split of the large device-private folio @original_folio, tell
+ * its driver (->folio_split) about @new_folio, or without the callback
+ * give @new_folio the pgmap and mapping itself.
+ */
+static inline void zone_device_private_split_cb(struct folio *original_folio,
+						struct folio *new_folio)
+{
+	const struct dev_pagemap_ops *ops;
+
+	if (!folio_is_device_private(original_folio))
+		return;
+	ops = original_folio->pgmap->ops;
+	if (ops->folio_split) {
+		ops->folio_split(original_folio, new_folio);
+	} else if (new_folio) {
+		new_folio->pgmap = original_folio->pgmap;
+		new_folio->page.mapping = original_folio->page.mapping;
+	}
+}
+#endif
 #else
 /* The kernel's stubs leave parameters unused; -Wextra would object. */
 #pragma GCC diagnostic push
@@ -257,7 +387,18 @@ static inline void devm_memunmap_pages(struct device *dev,
  * MEMREMAP_BEFORE_PATCH defined) before it; the stubs the patch keeps are
  * repeated in both, as each version of the file has them.
  */
-#ifndef MEMREMAP_BEFORE_PATCH
+#if MEMREMAP_GEN != MEMREMAP_GEN_SEED
+static inline struct dev_pagemap *get_dev_pagemap(unsigned long pfn,
+		struct dev_pagemap *pgmap)
+{
+	return NULL;
+}
+
+static inline bool pgmap_pfn_valid(struct dev_pagemap *pgmap, unsigned long pfn)
+{
+	return false;
+}
+#elif !defined(MEMREMAP_BEFORE_PATCH)
 static inline struct dev_pagemap *get_dev_pagemap(unsigned long pfn,
 		struct dev_pagemap *pgmap)
 {
@@ -324,6 +465,21 @@ void put_dev_pagemap(struct dev_pagemap *pgmap);
 /* Cross-check every prototype above against the library's. */
 #ifdef CONFIG_ZONE_DEVICE
 #include <memremap/abi.h>
+#endif
+
+#if MEMREMAP_GEN != MEMREMAP_GEN_SEED && defined(CONFIG_ZONE_DEVICE)
+/*
+ * A generation's pgmap is registered for that generation, so that the
+ * library frees its folios by that generation's contract (after abi.h,
+ * whose prototypes must not be renamed). The seed patch's interface does
+ * not exist in any shipped kernel.
+ */
+#define memremap_pages(pgmap, nid) \
+	memremap_pages_gen(pgmap, nid, MEMREMAP_GEN)
+#define devm_memremap_pages(dev, pgmap) \
+	devm_memremap_pages_gen(dev, pgmap, MEMREMAP_GEN)
+#pragma GCC poison pgmap_request_folio pgmap_request_folios
+#pragma GCC poison pgmap_release_folios
 #endif
 
 #endif /* _LINUX_MEMREMAP_H_ */

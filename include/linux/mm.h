@@ -12,6 +12,7 @@
 #include <linux/page_ref.h>
 #include <linux/pfn.h>
 #include <linux/types.h>
+#include <memremap/generation.h>
 #include <asm/page.h>
 
 /*
@@ -69,6 +70,31 @@ struct dev_pagemap *folio_pgmap(const struct folio *folio);
 #define PAGE_ALIGN(addr)	ALIGN(addr, PAGE_SIZE)
 #define PAGE_ALIGNED(addr)	IS_ALIGNED((unsigned long)(addr), PAGE_SIZE)
 #define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
+
+#if MEMREMAP_GEN != MEMREMAP_GEN_SEED
+#include <linux/huge_mm.h>
+#include <linux/log2.h>
+
+/* A folio of more than one page (PG_head on its first page). */
+static inline bool folio_test_large(const struct folio *folio)
+{
+	return PageHead(&folio->page);
+}
+#endif
+
+#if MEMREMAP_GEN_MODERN
+/*
+ * 6.15 on: the pgmap of a ZONE_DEVICE page is its folio's (the word at 8
+ * of a tail page is its compound_head). A page that is not ZONE_DEVICE
+ * WARNs (VM_WARN_ON_ONCE_PAGE, with CONFIG_DEBUG_VM) and reads its
+ * folio's word all the same.
+ */
+static inline struct dev_pagemap *page_pgmap(const struct page *page)
+{
+	VM_WARN_ON_ONCE_PAGE(!is_zone_device_page(page), page);
+	return page_folio(page)->pgmap;
+}
+#endif
 
 #include <linux/memremap.h>
 

@@ -3,8 +3,9 @@
 //! device, entries of its managed resources ([`crate::devres`]), undone
 //! newest first with the rest when the device goes away.
 
-use super::{memremap_pages, memunmap_pages, PgmapPtr};
+use super::{memremap_pages, memremap_pages_gen, memunmap_pages, PgmapPtr};
 use crate::devres::{self, Tag};
+use crate::generation::Gen;
 
 /// `struct device`: opaque to the pgmap.
 #[repr(C)]
@@ -18,6 +19,19 @@ pub struct Device {
 /// count stay where they were.
 pub fn devm_memremap_pages(dev: usize, pgmap: PgmapPtr) -> Result<usize, i32> {
     let va = memremap_pages(pgmap)?;
+    manage(dev, pgmap);
+    Ok(va)
+}
+
+/// `devm_memremap_pages()` of API generation `gen` (docs/DESIGN.md §9).
+pub fn devm_memremap_pages_gen(dev: usize, pgmap: PgmapPtr, gen: Gen) -> Result<usize, i32> {
+    let va = memremap_pages_gen(pgmap, gen)?;
+    manage(dev, pgmap);
+    Ok(va)
+}
+
+/// Make a mapped pgmap one of `dev`'s managed resources.
+fn manage(dev: usize, pgmap: PgmapPtr) {
     let addr = pgmap.addr();
     devres::add_unfailing(
         dev,
@@ -25,7 +39,6 @@ pub fn devm_memremap_pages(dev: usize, pgmap: PgmapPtr) -> Result<usize, i32> {
         (addr, 0),
         Box::new(move || memunmap_pages(PgmapPtr::registered(addr))),
     );
-    Ok(va)
 }
 
 /// `devm_memunmap_pages()`: unmap now and drop the managed entry.

@@ -115,6 +115,12 @@ impl PgmapPtr {
         )
     }
 
+    /// Has `pgmap->ops` a `page_free` (`folio_free` from Linux 6.19-rc on,
+    /// the same slot)?
+    pub fn has_page_free(self) -> bool {
+        self.has_ops().0
+    }
+
     /// `pgmap->ops->page_free(page)`, if the pgmap has one.
     pub fn page_free(self, page: &Page) {
         if let Some(f) = self.ops().and_then(|o| o.page_free) {

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The API generation suites (c-tests/generations/), included by the top
+# Makefile: generations.c built once per generation, each program a suite,
+# and differential.c once per generation, linked with that generation's C
+# reference (c-tests/reference/gen/gen_<generation>.c; 7.0 shares 6.19's).
+#
+# <mode>:<expected MEMREMAP_GEN_*>:<MEMREMAP_LINUX>[:rc]
+GEN_DIR   := c-tests/generations
+GEN_OUT   := $(BUILD)/generations
+GEN_MODES := 6_1:MEMREMAP_GEN_6_1:KERNEL_VERSION(6,1,0) \
+	     6_15:MEMREMAP_GEN_6_15:KERNEL_VERSION(6,15,0) \
+	     6_19_rc:MEMREMAP_GEN_6_19_RC:KERNEL_VERSION(6,19,0):rc \
+	     6_19:MEMREMAP_GEN_6_19:KERNEL_VERSION(6,19,0) \
+	     7_0:MEMREMAP_GEN_6_19:0x070000
+
+gen_field = $(word $(2),$(subst :, ,$(1)))
+gen_flags = -DGEN_SUITE='"generations_$(call gen_field,$(1),1)"' \
+	    -DGEN_EXPECT=$(call gen_field,$(1),2) \
+	    -DMEMREMAP_LINUX='$(call gen_field,$(1),3)' \
+	    $(if $(call gen_field,$(1),4),-DMEMREMAP_LINUX_RC=1)
+
+gen_ref   = c-tests/reference/gen/gen_$(patsubst 7_0,6_19,$(call gen_field,$(1),1)).c
+GEN_REF_HDRS := $(wildcard c-tests/reference/gen/*.h)
+
+SUITES += $(foreach m,$(GEN_MODES),$(GEN_OUT)/gen_$(call gen_field,$(m),1) \
+	  $(GEN_OUT)/diff_$(call gen_field,$(m),1))
+
+define gen_program
+$(GEN_OUT)/gen_$(call gen_field,$(1),1): $(GEN_DIR)/generations.c $(C_HDRS) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CSTD) $$(CWARN) $(call gen_flags,$(1)) -o $$@ $$< $$(LIB) $$(LDLIBS)
+
+$(GEN_OUT)/diff_$(call gen_field,$(1),1): $(GEN_DIR)/differential.c \
+		$(call gen_ref,$(1)) $(GEN_REF_HDRS) $(C_HDRS) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CSTD) $$(CWARN) $(call gen_flags,$(1)) -o $$@ $$< \
+		$(call gen_ref,$(1)) $$(LIB) $$(LDLIBS)
+endef
+$(foreach m,$(GEN_MODES),$(eval $(call gen_program,$(m))))
+
+# The negative compile test: another generation's names do not compile.
+CHECK_EXTRA += check-generations-negative
+.PHONY: check-generations-negative
+check-generations-negative:
+	@sh $(GEN_DIR)/negative.sh $(CC)

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The API generations' variants of the folio's life (docs/DESIGN.md §9):
+//! `zone_device_page_init()` / `zone_device_folio_init()` of Linux 6.1,
+//! 6.15, 6.19-rc and 6.19 (the variants of [`super::activate`]), the
+//! large-folio metadata each generation writes, and each generation's free
+//! contract (the variant of [`super::free_zone_device_page`], which calls
+//! [`free`] for a pgmap tagged with a generation).
+//!
+//! `pgmap` tags a pgmap with its generation (in [`crate::generation`]) when
+//! it is registered through the generation entry point
+//! (`memremap_pages_gen()`, which the headers route `memremap_pages()` to
+//! when `MEMREMAP_LINUX` is defined). An untagged pgmap is a seed pgmap and
+//! this module leaves it alone. The module also records, per folio, the
+//! pins `zone_device_page_init()` took, so that a free which drops other
+//! than those (a folio initialised while its pgmap was dying, or over a
+//! stale large folio of 6.19-rc) WARNs every time instead of silently
+//! eating references that others hold.
+
+use super::{head, lock};
+use crate::generation::{generation, Gen, FLAGS_ORDER_MASK, PG_HEAD_MODERN, TAIL_MAPPING};
+use crate::memmap;
+use crate::pgmap::{self, PgmapPtr};
+use crate::types::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+/// Folios live from `zone_device_page_init()`: page address -> pins taken.
+static PINNED: Mutex<BTreeMap<usize, i64>> = Mutex::new(BTreeMap::new());
+
+fn pinned() -> std::sync::MutexGuard<'static, BTreeMap<usize, i64>> {
+    PINNED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The largest folio this model builds at run time: one memmap chunk.
+const MAX_RUNTIME_ORDER: u32 = memmap::CHUNK_SHIFT;
+
+/// Page `i` of the folio headed by `head`: `head + i` in the memmap. The
+/// caller has checked that the folio lies in one memmap chunk.
+fn nth(head: &Page, i: usize) -> &Page {
+    // SAFETY: `init` checks (`check_span`) that the folio is aligned to its
+    // size, at most one chunk (512 pages) long and all pages of a mapped
+    // pgmap, so every page `head + i` is in the same chunk as `head`, whose
+    // memory stays mapped (a retired chunk reads as zeroes; see
+    // memmap/arena.rs).
+    unsafe { &*(head as *const Page).add(i) }
+}
+
+/// `folio_nr_pages()` in the 6.15+ layout: `_nr_pages`, the low half of the
+/// first tail's `memcg_data` word, for a head; 1 otherwise.
+fn nr_pages_modern(head: &Page) -> u64 {
+    if head.flags.load(Ordering::Acquire) & PG_HEAD_MODERN == 0 {
+        return 1;
+    }
+    memmap::first_tail(head).memcg_data.load(Ordering::Acquire) as u64 & 0xffff_ffff
+}
+
+/// `prep_compound_page()` in the 6.15+ layout (x86_64, CONFIG_64BIT,
+/// CONFIG_PAGE_MAPCOUNT and CONFIG_MM_ID): the head flag; in each tail
+/// `TAIL_MAPPING`, `compound_head` = head | 1 over the pgmap word, private
+/// 0; then the head's folio fields in the first tail (order in the low byte
+/// of `_flags_1`, `_large_mapcount` -1, `_nr_pages_mapped` 0,
+/// `_entire_mapcount` -1, `_pincount` 0 over its mapping, `_mm_id_mapcount`
+/// -1 -1 over its index, `_mm_ids` 0 over its private, `_nr_pages` over the
+/// low half of its memcg word) and, for order > 1, `_deferred_list` in the
+/// second tail, initialised empty (its words 2 and 3).
+fn prep_compound_modern(head: &Page, order: u32) {
+    let nr = 1usize << order;
+    head.flags.fetch_or(PG_HEAD_MODERN, Ordering::AcqRel);
+    let head_addr = head as *const Page as usize;
+    for i in 1..nr {
+        let t = nth(head, i);
+        t.mapping.store(TAIL_MAPPING, Ordering::Relaxed);
+        t.pgmap_or_compound_head
+            .store(head_addr | 1, Ordering::Release);
+        t.private.store(0, Ordering::Relaxed);
+    }
+    let t1 = nth(head, 1);
+    let f1 = t1.flags.load(Ordering::Relaxed);
+    t1.flags
+        .store((f1 & !FLAGS_ORDER_MASK) | order as u64, Ordering::Relaxed);
+    let memcg = t1.memcg_data.load(Ordering::Relaxed);
+    t1.memcg_data
+        .store((memcg & !0xffff_ffff) | nr, Ordering::Relaxed);
+    // _large_mapcount = -1 (low half), _nr_pages_mapped = 0 (high half).
+    t1.zone_device_data.store(0xffff_ffff, Ordering::Relaxed);
+    // _entire_mapcount = -1 (low half), _pincount = 0 (high half).
+    t1.mapping.store(0xffff_ffff, Ordering::Relaxed);
+    // _mm_id_mapcount[0] = _mm_id_mapcount[1] = -1.
+    t1.index.store(usize::MAX, Ordering::Relaxed);
+    // _mm_ids = 0.
+    t1.private.store(0, Ordering::Relaxed);
+    if order > 1 {
+        let t2 = nth(head, 2);
+        let list = head_addr + 2 * 64 + 16;
+        t2.zone_device_data.store(list, Ordering::Relaxed);
+        t2.mapping.store(list, Ordering::Relaxed);
+    }
+}
+
+/// 6.19's reset of each page a folio is about to be built from: the low
+/// flags byte (order, head, lock bits), `_nr_pages` as a previous folio
+/// headed one page earlier would have left it, the mapping, the pgmap word
+/// (which also clears a stale compound head) and the fsdax share count. A
+/// page still referenced, or not ZONE_DEVICE, WARNs (VM_WARN_ON_FOLIO) and
+/// is reset all the same.
+fn reset_619(head: &Page, nr: usize, pgmap: usize) {
+    for i in 0..nr {
+        let p = nth(head, i);
+        p.flags.fetch_and(!FLAGS_ORDER_MASK, Ordering::AcqRel);
+        let memcg = p.memcg_data.load(Ordering::Relaxed);
+        p.memcg_data.store(memcg & !0xffff_ffff, Ordering::Relaxed);
+        p.mapping.store(0, Ordering::Relaxed);
+        p.pgmap_or_compound_head.store(pgmap, Ordering::Release);
+        p.index.store(0, Ordering::Relaxed);
+        let refs = p.refcount.load(Ordering::Acquire);
+        crate::warn_if!(
+            "zone_device_page_init",
+            refs != 0,
+            "zone_device_page_init(): page {i} of the new folio has refcount {refs}"
+        );
+        crate::warn_if!(
+            "zone_device_page_init",
+            !memmap::is_zone_device(p),
+            "zone_device_page_init(): page {i} of the new folio is not ZONE_DEVICE"
+        );
+    }
+}
+
+/// Check that the order-`order` folio at `page` can be built here: aligned
+/// to its size, within one memmap chunk, every page mapped by `pgmap`.
+fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
+    if crate::warn_if!(
+        "zone_device_page_init",
+        order > MAX_RUNTIME_ORDER,
+        "zone_device_page_init(): order {order} is larger than this model builds \
+         at run time ({MAX_RUNTIME_ORDER})"
+    ) {
+        return false;
+    }
+    let Some(pfn) = memmap::page_to_pfn(page) else {
+        crate::warn_if!(
+            "zone_device_page_init",
+            true,
+            "zone_device_page_init() of a page that is not in the memmap"
+        );
+        return false;
+    };
+    let nr = 1u64 << order;
+    if crate::warn_if!(
+        "zone_device_page_init",
+        pfn % nr != 0,
+        "zone_device_page_init(): pfn {pfn:#x} is not aligned to an order-{order} folio"
+    ) {
+        return false;
+    }
+    let last = pfn + nr - 1;
+    let owned = |p: u64| pgmap::lookup_pfn(p) == Some(pgmap);
+    if crate::warn_if!(
+        "zone_device_page_init",
+        !owned(pfn) || !owned(last) || memmap::page_of(last).is_none(),
+        "zone_device_page_init(): pfns {pfn:#x}-{last:#x} are not all pages of pgmap {pgmap:#x}"
+    ) {
+        return false;
+    }
+    true
+}
+
+/// `zone_device_page_init()` of generation `gen`; `pgmap_arg` is 6.19's
+/// pgmap argument (0 before 6.19). The order is checked to lie in one
+/// pgmap range and one memmap chunk (the kernel does not check it).
+pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
+    let func = "zone_device_page_init";
+    if crate::warn_if!(
+        func,
+        memmap::is_poison(page) || !memmap::is_zone_device(page),
+        "zone_device_page_init() of a page that is not ZONE_DEVICE: nothing done"
+    ) {
+        return;
+    }
+    if crate::warn_if!(
+        func,
+        gen < Gen::V6_19Rc && order != 0,
+        "zone_device_page_init(): order {order} before 6.19-rc"
+    ) {
+        return;
+    }
+    // The pgmap as the generation finds it: 6.1 reads page->pgmap, 6.15
+    // and 6.19-rc page_pgmap(page) (the folio's: the head's word), 6.19
+    // is told.
+    let pgmap = match gen {
+        Gen::V6_1 => page.pgmap(),
+        Gen::V6_15 | Gen::V6_19Rc => head(page).pgmap(),
+        Gen::V6_19 => pgmap_arg,
+    };
+    let tagged = generation(pgmap);
+    if crate::warn_if!(
+        func,
+        tagged != Some(gen),
+        "zone_device_page_init() of {gen:?} on a page of pgmap {pgmap:#x}, registered \
+         for {tagged:?}: nothing done"
+    ) {
+        return;
+    }
+    if !check_span(page, order, pgmap) {
+        return;
+    }
+    let nr = 1usize << order;
+    if gen == Gen::V6_19 {
+        reset_619(page, nr, pgmap);
+    }
+    let Some(m) = pgmap::mapped(PgmapPtr::registered(pgmap)) else {
+        crate::warn_if!(
+            func,
+            true,
+            "zone_device_page_init(): pgmap {pgmap:#x} is not mapped"
+        );
+        return;
+    };
+    // 6.1 and 6.15 take a live reference; 6.19-rc and 6.19 take 1 << order
+    // with percpu_ref_tryget_many(), which succeeds on a dying pgmap while
+    // references remain.
+    let got = if gen.folio_free() {
+        m.tryget_many(nr as i64)
+    } else {
+        m.tryget_live()
+    };
+    if crate::warn_if!(
+        func,
+        !got,
+        "zone_device_page_init(): no reference on pgmap {pgmap:#x} (dying: memunmap_pages() \
+         was called); carrying on as the kernel does"
+    ) {
+        // Nothing recorded: the free path's drop will be unmatched.
+        pinned().remove(&(page as *const Page as usize));
+    } else {
+        pinned().insert(page as *const Page as usize, nr as i64);
+    }
+    page.refcount.store(1, Ordering::Release);
+    lock(page);
+    if order > 0 {
+        prep_compound_modern(page, order);
+    }
+}
+
+/// Drop `n` pins of `pgmap` on behalf of the freed folio `head`; a drop
+/// other than the pins its `zone_device_page_init()` took WARNs (and is
+/// made, as the kernel makes it).
+fn drop_pins(pgmap: usize, head: &Page, n: i64) {
+    let taken = pinned()
+        .remove(&(head as *const Page as usize))
+        .unwrap_or(0);
+    crate::warn_if!(
+        "free_zone_device_folio",
+        n != taken,
+        "free of folio {:p} of pgmap {pgmap:#x} drops {n} pgmap pins, but its \
+         zone_device_page_init() took {taken}: the difference belongs to others",
+        head
+    );
+    match pgmap::mapped(PgmapPtr::registered(pgmap)) {
+        Some(m) => m.put_many(n),
+        None => {
+            crate::warn_if!(
+                "put_dev_pagemap",
+                true,
+                "put_dev_pagemap() of pgmap {pgmap:#x}, which is not mapped"
+            );
+        }
+    }
+}
+
+/// The last put of a folio of a generation pgmap: the free of that
+/// generation. Returns false for a seed pgmap (the caller frees it).
+#[cold]
+#[inline(never)]
+pub fn free(pgmap: usize, head: &Page) -> bool {
+    let Some(gen) = generation(pgmap) else {
+        return false;
+    };
+    let p = PgmapPtr::registered(pgmap);
+    let ty = p.type_().unwrap_or(0);
+    let nr = if gen.modern() {
+        nr_pages_modern(head)
+    } else {
+        1
+    };
+    let name = if gen.folio_free() {
+        "folio_free"
+    } else {
+        "page_free"
+    };
+    let private = ty == MEMORY_DEVICE_PRIVATE || ty == MEMORY_DEVICE_COHERENT;
+    if gen == Gen::V6_1 {
+        // 6.1: every type needs ->page_free; device-private and coherent
+        // pages drop their pin, the others idle again at refcount 1.
+        if !p.has_page_free() {
+            crate::warn_if!("free_zone_device_page", true, "pgmap without ->page_free");
+            return true;
+        }
+        head.mapping.store(0, Ordering::Release);
+        p.page_free(head);
+        if private {
+            drop_pins(pgmap, head, 1);
+        } else {
+            head.refcount.store(1, Ordering::Release);
+        }
+        return true;
+    }
+    if ty != MEMORY_DEVICE_FS_DAX && ty != MEMORY_DEVICE_GENERIC {
+        head.mapping.store(0, Ordering::Release);
+    }
+    match ty {
+        MEMORY_DEVICE_PRIVATE | MEMORY_DEVICE_COHERENT | MEMORY_DEVICE_PCI_P2PDMA => {
+            if !p.has_page_free() {
+                crate::warn_if!(
+                    "free_zone_device_folio",
+                    true,
+                    "pgmap {pgmap:#x} without ->{name}: the folio's pins stay held"
+                );
+                return true;
+            }
+            // `->folio_free` from 6.19-rc on: the same slot as `page_free`.
+            p.page_free(head);
+            if private {
+                drop_pins(pgmap, head, if gen.folio_free() { nr as i64 } else { 1 });
+            }
+        }
+        MEMORY_DEVICE_GENERIC => head.refcount.store(1, Ordering::Release),
+        _ => {}
+    }
+    true
+}
