@@ -5,7 +5,8 @@
 //! One module per kernel concept, in one-way layers (docs/DESIGN.md §6;
 //! a module uses only those listed before it here):
 //!
-//! - leaves: [`types`], [`warn`]; [`counter`], [`offset`], [`slab`], [`sync`]
+//! - leaves: [`types`], [`trace`], [`warn`]; [`counter`], [`offset`], [`slab`],
+//!   [`sync`]
 //! - [`memmap`] and [`percpu_ref`], side by side
 //! - [`pgmap`] -> [`page`] -> [`request`] -> [`ledger`]
 //! - [`ffi`], the C boundary, one file per header family, holding no logic.
@@ -23,6 +24,7 @@ mod atomics {
 }
 
 // Layer 0, the leaves: the C structs, WARNs, then what uses only those.
+pub mod trace;
 pub mod types;
 pub mod warn;
 

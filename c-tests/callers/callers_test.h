@@ -152,9 +152,13 @@ static inline void child_parse(FILE *err, struct child_result *r)
 
 		line[strcspn(line, "\n")] = 0;
 		if (in_warn) {
-			/* The line after WARNING: is the message, if any. */
+			/*
+			 * The line after WARNING: is the message, if any:
+			 * not the call trace or the end marker.
+			 */
 			in_warn = false;
-			if (strncmp(line, "---[ end trace", 14)) {
+			if (strncmp(line, "---[ end trace", 14) &&
+			    strncmp(line, "Call Trace:", 11)) {
 				char m[320];
 
 				snprintf(m, sizeof(m), "%.90s (%.200s)",

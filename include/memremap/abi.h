@@ -173,6 +173,14 @@ void memremap_warn_rearm(void);
 
 void memremap_warn_quiet(bool quiet);
 
+void memremap_warn_set_traces(bool on);
+
+bool memremap_warn_traces(void);
+
+void memremap_warn_capture(bool on);
+
+size_t memremap_warn_captured(char *buf, size_t size);
+
 unsigned long memremap_kmalloc_live(void);
 
 void memremap_kmalloc_fail_nth(unsigned long n);
