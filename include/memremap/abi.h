@@ -21,6 +21,10 @@ void __memremap_warn(const char *file, int line, const char *func, const char *m
 
 bool __memremap_warn_once_claim(unsigned long *site);
 
+void dump_page(struct page *page, const char *reason);
+
+void dump_folio(struct folio *folio, const char *reason);
+
 void *memremap_pages(struct dev_pagemap *pgmap, int _nid);
 
 void memunmap_pages(struct dev_pagemap *pgmap);
