@@ -152,6 +152,13 @@ pub fn report_with(
     *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
 }
 
+/// Print diagnostic `text` (a `dump_page()`) on stderr, quiet or not,
+/// and copy it into the capture buffer like a WARN's.
+pub fn print(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    capture_append(text);
+}
+
 /// What printed WARNs are copied into while capturing (see [`capture`]).
 static CAPTURE: Mutex<Option<String>> = Mutex::new(None);
 /// Bytes kept per capture, at most; the rest is counted, not kept.

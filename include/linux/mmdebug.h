@@ -10,8 +10,8 @@ struct folio;
  * Print @page's state on stderr as Linux 6.1's mm/debug.c does (refcount,
  * mapcount, mapping, index, pfn; order and head of a compound page; pgmap
  * and zone_device_data; flags by name; the raw words), then "page dumped
- * because: @reason" when @reason is not NULL. dump_folio() dumps the
- * folio's head page.
+ * because: @reason" when @reason is not NULL, whether WARNs are quiet or
+ * not. dump_folio() dumps the folio's head page.
  */
 void dump_page(struct page *page, const char *reason);
 void dump_folio(struct folio *folio, const char *reason);

@@ -50,8 +50,9 @@ bool memremap_warn_traces(void);
 
 /*
  * Copy the text of every printed WARN (dump_page() lines, the cut-here
- * block and its call trace), as printed, into a buffer: true starts
- * (emptying it), false stops. Quiet WARNs print nothing and add nothing.
+ * block and its call trace) and of every dump_page() call, as printed,
+ * into a buffer of up to 64 KiB: true starts (emptying it), false stops.
+ * Quiet WARNs print nothing and add nothing; dump_page() always prints.
  * memremap_warn_captured() copies the text into @buf (at most @size - 1
  * bytes and a NUL) and returns its whole length.
  */

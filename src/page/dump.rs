@@ -195,10 +195,10 @@ fn body(out: &mut String, page: &Page) {
     }
 }
 
-/// Print `dump_page(page, reason)` on stderr.
+/// Print `dump_page(page, reason)` on stderr (quiet or not: it was asked
+/// for), captured like a WARN's text.
 pub fn dump_page(page: &Page, reason: Option<&str>) {
-    use std::io::Write as _;
-    let _ = std::io::stderr().write_all(render(page, reason).as_bytes());
+    crate::warn::print(&render(page, reason));
 }
 
 /// `WARN(cond, fmt, ...)` about one page: when `cond` holds, the WARN
