@@ -2,7 +2,9 @@
 #
 # make              the library (target/release/libmemremap.a) and its header
 # make report       the main job: run the suites, print the KTAP report
-# make check        everything: header drift, cargo tests, C tests (KTAP)
+# make check        everything: header drift, lints, cargo tests, C tests
+#                   (KTAP, checked by c-tests/ktap_check.py), two at a time
+#                   (CHECK_JOBS=n to change)
 # make check SANITIZE=address,undefined   C tests under sanitizers
 # make bench        benchmarks against the seed's C reference
 # make install PREFIX=/usr/local
@@ -10,11 +12,19 @@
 
 CARGO    ?= cargo
 CC       ?= gcc
+PYTHON   ?= python3
+CHECK_JOBS ?= 2
 PREFIX   ?= /usr/local
 SANITIZE ?=
 
 LIB      := target/release/libmemremap.a
 ABI      := include/memremap/abi.h
+# Every build of the library also writes the header cbindgen makes of it
+# here: one value of MEMREMAP_ABI_HEADER for every build, so no build
+# reruns build.rs and relinks the library under another one's feet.
+ABI_GEN  := target/abi.h
+LIB_BUILD := MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI_GEN) $(CARGO) build \
+	     --release --lib --locked
 comma    := ,
 # One build tree per sanitizer set and compiler (gcc's has no suffix).
 BUILD    := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))$(if \
@@ -37,38 +47,58 @@ CSTD     += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 endif
 LDLIBS   := -lpthread -lm -ldl -lrt -lutil
 
-RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs cbindgen.toml
+# Every Rust file under src/, however deep (src/ffi/ and the like).
+RUST_SRC := $(shell find src -name "*.rs") Cargo.toml Cargo.lock build.rs \
+	    cbindgen.toml
 API_TESTS := $(patsubst c-tests/api/%.c,$(BUILD)/api/%,$(wildcard c-tests/api/*.c))
-C_HDRS   := $(wildcard include/*/*.h c-tests/*.h)
+C_HDRS   := $(shell find include -name "*.h") $(wildcard c-tests/*.h)
 
 # KTAP programs that `make check` and `make report` run, and further check
 # targets; the fragments below add theirs.
 SUITES   := $(API_TESTS)
 CHECK_EXTRA :=
 # The fragments define rules; `make` alone still builds the library.
+# A fragment that is missing is an error, not a suite silently dropped.
 .DEFAULT_GOAL := all
--include c-tests/callers/callers.mk
--include c-tests/reference/reference.mk
--include c-tests/hostile/hostile.mk
+include c-tests/callers/callers.mk
+include c-tests/reference/reference.mk
+include c-tests/hostile/hostile.mk
 
-.PHONY: all header check check-header check-headers check-cargo check-c check-loom report bench clean install check-install
+.PHONY: all header check check-header check-headers check-cargo check-c \
+	check-ktap check-loom check-lint lint-fmt lint-clippy \
+	lint-clippy-reference lint-clippy-loom report bench clean install \
+	check-install FORCE
 
 all: $(LIB)
 
-$(LIB): $(RUST_SRC)
-	$(CARGO) build --release --lib --locked
+# Built here only (the one cargo run on target/release), and again if the
+# header it writes is missing, before anything links the library.
+$(LIB): $(RUST_SRC) $(if $(wildcard $(ABI_GEN)),,FORCE)
+	$(LIB_BUILD)
 	@touch $@
 
+$(ABI_GEN): $(LIB)
+	@test -f $@ || { echo "$@ not written: touch build.rs, run make" >&2; \
+		exit 1; }
+
+FORCE:
+
 # Regenerate the committed ABI header.
-header:
-	MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI) $(CARGO) build --release --lib --locked
+header: $(ABI_GEN)
+	cp $(ABI_GEN) $(ABI)
 
-check: check-header check-headers check-cargo check-c check-loom check-install $(CHECK_EXTRA)
+# The checks are independent but for check-ktap, which reads check-c's
+# report; they run CHECK_JOBS at a time, each one's output printed whole
+# when it ends. The C suites' totals close the output, as CI reads them.
+CHECKS := check-header check-headers check-lint check-cargo check-c \
+	  check-ktap check-loom check-install $(CHECK_EXTRA)
 
-check-header:
-	@mkdir -p $(BUILD)
-	MEMREMAP_ABI_HEADER=$(CURDIR)/$(BUILD)/abi.h $(CARGO) build --release --lib --locked
-	@diff -u $(ABI) $(BUILD)/abi.h || { \
+check:
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget $(CHECKS)
+	@tail -n 1 $(BUILD)/check-c.ktap
+
+check-header: $(ABI_GEN)
+	@diff -u $(ABI) $(ABI_GEN) || { \
 		echo "$(ABI) is stale: run 'make header' and commit it" >&2; exit 1; }
 
 # Every header compiles alone, first, warnings as errors.
@@ -79,16 +109,43 @@ check-cargo:
 	$(CARGO) test --locked
 
 # Every interleaving of the counting core (src/counter.rs), with loom.
+LOOM_ENV := RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom
 check-loom:
-	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-		$(CARGO) test --locked --release --test loom -- --test-threads=1 --nocapture
+	$(LOOM_ENV) $(CARGO) test --locked --release --test loom -- \
+		--test-threads=1 --nocapture
+
+# rustfmt and clippy, warnings as errors, on every configuration the
+# tests build: the default, the reference feature, loom (its own tree).
+check-lint: lint-fmt lint-clippy lint-clippy-reference lint-clippy-loom
+
+lint-fmt:
+	$(CARGO) fmt --check
+
+lint-clippy:
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+lint-clippy-reference:
+	$(CARGO) clippy --locked --all-targets --features reference -- \
+		-D warnings
+
+lint-clippy-loom:
+	$(LOOM_ENV) $(CARGO) clippy --locked --all-targets -- -D warnings
 
 $(BUILD)/api/%: c-tests/api/%.c $(C_HDRS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CWARN) -o $@ $< $(LIB) $(LDLIBS)
 
+# One KTAP v1 document for all the suites (c-tests/run.sh), kept in
+# $(BUILD)/check-c.ktap, each program's own in <program>.ktap.
 check-c: $(SUITES)
-	@sh c-tests/run.sh $(SUITES)
+	@sh c-tests/run.sh -o $(BUILD)/check-c.ktap $(SUITES)
+
+# The KTAP grammar of all of it, by our own reader, which first shows on
+# its test inputs that it rejects what it must.
+check-ktap: check-c
+	@$(PYTHON) c-tests/ktap_check.py --self-test c-tests/ktap-check
+	@$(PYTHON) c-tests/ktap_check.py --totals $(BUILD)/check-c.ktap
+	@$(PYTHON) c-tests/ktap_check.py $(SUITES:=.ktap)
 
 # The main job: every suite's KTAP report and the totals.
 report: $(SUITES)

@@ -3,14 +3,26 @@
  * A tiny KTAP v1 harness for C test programs.
  *
  * A program declares its cases with KTAP_CASE(name) { ... }, lists them in
- * ktap_main(), and gets:
+ * KTAP_MAIN("suite", KTAP_ENTRY(name), ...), and prints one KTAP v1
+ * document (Documentation/dev-tools/ktap.rst) whose one test is the suite,
+ * a subtest indented four spaces as KUnit indents its suites:
  *
  *	KTAP version 1
- *	1..N
- *	ok 1 name
- *	not ok 2 other
- *	# diagnostic lines naming file, line and function of each failed check
- *	# N passed, N failed
+ *	1..1
+ *	    KTAP version 1
+ *	    # Subtest: suite
+ *	    1..N
+ *	    ok 1 name
+ *	    # diagnostic lines naming file, line and function of each failed
+ *	    # check, before the result line of its case
+ *	    not ok 2 other
+ *	# suite: pass:P fail:F skip:0 total:N
+ *	not ok 1 suite
+ *	# Totals: pass:P fail:F skip:0 total:N
+ *
+ * The suite is ok when every case is. Diagnostics a case prints itself go
+ * in the suite's indentation: "    # ...". c-tests/run.sh makes one
+ * document of many programs; c-tests/ktap_check.py checks the grammar.
  *
  * Each case runs with WARNs re-armed and counted from zero, and must leave
  * no kmalloc() allocation behind: a leak fails the case.
@@ -99,8 +111,10 @@ static inline int ktap_run(const char *suite, const struct ktap_case *cases,
 	int i, passed = 0, failed = 0;
 
 	printf("KTAP version 1\n");
-	printf("# Subtest: %s\n", suite);
-	printf("1..%d\n", n);
+	printf("1..1\n");
+	printf("    KTAP version 1\n");
+	printf("    # Subtest: %s\n", suite);
+	printf("    1..%d\n", n);
 	for (i = 0; i < n; i++) {
 		unsigned long live = memremap_kmalloc_live();
 
@@ -114,14 +128,18 @@ static inline int ktap_run(const char *suite, const struct ktap_case *cases,
 			KTAP_FAIL("%ld kmalloc() allocation(s) leaked",
 				  (long)(memremap_kmalloc_live() - live));
 		if (ktap_failures) {
-			printf("not ok %d %s\n", i + 1, cases[i].name);
+			printf("    not ok %d %s\n", i + 1, cases[i].name);
 			failed++;
 		} else {
-			printf("ok %d %s\n", i + 1, cases[i].name);
+			printf("    ok %d %s\n", i + 1, cases[i].name);
 			passed++;
 		}
 	}
-	printf("# %d passed, %d failed\n", passed, failed);
+	printf("# %s: pass:%d fail:%d skip:0 total:%d\n", suite, passed,
+	       failed, n);
+	printf("%s 1 %s\n", failed ? "not ok" : "ok", suite);
+	printf("# Totals: pass:%d fail:%d skip:0 total:%d\n", passed, failed,
+	       n);
 	fflush(stdout);
 	return failed ? 1 : 0;
 }
