@@ -310,7 +310,16 @@ pub fn capture() -> String {
         frames.len() < MAX_FRAMES
     });
     let cut = frames.len() >= MAX_FRAMES;
-    let resolved: Vec<Resolved> = frames.iter().map(resolve).collect();
+    // Frames outside the executable (the C library's: start_thread(),
+    // __libc_start_call_main(), a sanitizer's interceptors) are not
+    // shown, nor looked up: their debug information, where installed, is
+    // compressed, and reading it would cost a first WARN a second.
+    let in_exe = |f: &&backtrace::Frame| {
+        symtab().map_or(true, |t| {
+            t.lookup((f.ip() as u64).saturating_sub(1)).is_some()
+        })
+    };
+    let resolved: Vec<Resolved> = frames.iter().filter(in_exe).map(resolve).collect();
     let start = resolved.iter().rposition(is_machinery).map_or(0, |i| i + 1);
     let mut above = resolved.get(start..).unwrap_or_default();
     if let Some(end) = above.iter().position(Resolved::is_thread_start) {
