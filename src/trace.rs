@@ -115,6 +115,10 @@ fn load() -> Option<Symtab> {
             })
         })
         .collect();
+    if funcs.is_empty() {
+        // A stripped program: frames are then named from DWARF alone.
+        return None;
+    }
     funcs.sort_by_key(|f| f.start);
     let text = file
         .segments()
