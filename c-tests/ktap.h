@@ -26,12 +26,17 @@
  *
  * Each case runs with WARNs re-armed and counted from zero, and must leave
  * no kmalloc() allocation, streaming DMA mapping or device-managed
- * resource behind: a leak of any fails the case.
+ * resource behind: a leak of any fails the case. A failed case's
+ * diagnostics end with its evidence: what the library printed while it
+ * ran (its WARNs with their call traces, dump_page()s; memremap/test.h's
+ * capture) and what helpers added with ktap_add_evidence() (a child
+ * process's stderr, say), as "    # " lines before its result line.
  */
 #ifndef _MEMREMAP_KTAP_H
 #define _MEMREMAP_KTAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <memremap/test.h>
 
@@ -102,6 +107,68 @@ static inline unsigned long ktap_warns(void)
 /* The WARNs of the running case so far. */
 #define EXPECT_WARNS(n) EXPECT_EQ(ktap_warns(), (n))
 
+/* Lines of evidence a failed case prints, at most, from each source. */
+#define KTAP_EVIDENCE_LINES 200
+
+/* Evidence helpers added to the running case (ktap_add_evidence()). */
+static char *ktap_evidence;
+
+/*
+ * Keep @text (lines; a child process's stderr, say) as evidence of the
+ * running case, under the heading @what: printed only if the case fails.
+ */
+static inline void ktap_add_evidence(const char *what, const char *text)
+{
+	size_t old = ktap_evidence ? strlen(ktap_evidence) : 0;
+	size_t len = strlen(text);
+	/* "what:\n", the text, a newline if it has none, the NUL. */
+	size_t add = strlen(what) + 2 + len + 2;
+	char *more = realloc(ktap_evidence, old + add);
+
+	if (!more)
+		return;
+	snprintf(more + old, add, "%s:\n%s%s", what, text,
+		 len && text[len - 1] == '\n' ? "" : "\n");
+	ktap_evidence = more;
+}
+
+/* Print @text's lines as the case's diagnostics, at most @max of them. */
+static inline void ktap_print_lines(char *text, int max)
+{
+	char *line = text, *next;
+	int n = 0, more = 0;
+
+	for (; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		else
+			next = line + strlen(line);
+		if (n++ < max)
+			printf("    # %s\n", line);
+		else
+			more++;
+	}
+	if (more)
+		printf("    # ... %d more line(s) not shown\n", more);
+}
+
+/* A failed case's evidence: see the top of this file. */
+static inline void ktap_print_evidence(void)
+{
+	size_t n = memremap_warn_captured(NULL, 0);
+	char *text = n ? malloc(n + 1) : NULL;
+
+	if (text) {
+		memremap_warn_captured(text, n + 1);
+		printf("    # the library printed, while the case ran:\n");
+		ktap_print_lines(text, KTAP_EVIDENCE_LINES);
+		free(text);
+	}
+	if (ktap_evidence)
+		ktap_print_lines(ktap_evidence, KTAP_EVIDENCE_LINES);
+}
+
 /*
  * Run the cases and print the report; returns the exit status (0 when
  * every case passed).
@@ -125,6 +192,7 @@ static inline int ktap_run(const char *suite, const struct ktap_case *cases,
 		ktap_failures = 0;
 		memremap_warn_rearm();
 		ktap_warn_base = memremap_warn_count();
+		memremap_warn_capture(true);
 		cases[i].fn();
 		memremap_kmalloc_fail_nth(0);
 		if (memremap_kmalloc_live() != live)
@@ -136,6 +204,11 @@ static inline int ktap_run(const char *suite, const struct ktap_case *cases,
 		if (memremap_devres_live() != devres)
 			KTAP_FAIL("%ld managed resource(s) left",
 				  (long)(memremap_devres_live() - devres));
+		if (ktap_failures)
+			ktap_print_evidence();
+		memremap_warn_capture(false);
+		free(ktap_evidence);
+		ktap_evidence = NULL;
 		if (ktap_failures) {
 			printf("    not ok %d %s\n", i + 1, cases[i].name);
 			failed++;

@@ -11,11 +11,20 @@
 #	# suite: pass:P fail:F skip:S total:N
 #	ok 1 suite
 #	...				the next programs' suites, 2..M
-#	# Findings (n stated by the suites):
-#	# - ...				the "# FINDING" lines of the suites
+#	# Findings by caller (n stated by the suites):
+#	# dax (3):			the "# FINDING" lines of the suites,
+#	#   f() at file:line:		by caller, then by the caller's
+#	#   - ...			function and line they point at
+#	# Verdict:			the verdict: a table of the suites,
+#	#   suite   pass fail skip	their totals, the failed cases
+#	#   ...
+#	#   total   P    F    S
+#	# Failed: none
 #	# Totals: pass:P fail:F skip:S total:T
 #	P passed, F failed		the closing line CI reads
 #
+# Everything after the last suite is a diagnostic, so the whole report is
+# one valid KTAP document; its exit status is 1 when anything failed.
 # Each program prints a document of one suite (c-tests/ktap.h); this drops
 # its outer version and plan lines and renumbers its suite. A program that
 # dies, or whose exit status does not match its result (0 when every case
@@ -44,6 +53,69 @@ for t in "$@"; do
 done | xargs -r -P "$jobs" -L 1 sh -c \
 	'"$2" >"$2.ktap" 2>"$2.stderr"; echo $? >"$0/$1.rc"' "$tmp"
 
+# The suites' findings ("# FINDING caller: text [how; from f() at
+# file:line]"), grouped by caller, then by the function and line of the
+# caller they point at (from the first WARN's call trace).
+findings() {
+	sed 's/^ *# FINDING //' | awk '
+	{
+		caller = $0
+		sub(/:.*/, "", caller)
+		text = substr($0, length(caller) + 3)
+		where = "no WARN, so no call trace to point at"
+		if (match(text, /; from [^]]*\]/)) {
+			where = substr(text, RSTART + 7, RLENGTH - 8)
+			text = substr(text, 1, RSTART - 1) "]" \
+			       substr(text, RSTART + RLENGTH)
+		}
+		if (!(caller in count))
+			callers[++ncallers] = caller
+		count[caller]++
+		if (!((caller, where) in n))
+			wheres[caller, ++nwheres[caller]] = where
+		item[caller, where, ++n[caller, where]] = text
+	}
+	END {
+		printf "# Findings by caller (%d stated by the suites):\n", NR
+		for (i = 1; i <= ncallers; i++) {
+			c = callers[i]
+			printf "# %s (%d):\n", c, count[c]
+			for (j = 1; j <= nwheres[c]; j++) {
+				w = wheres[c, j]
+				printf "#   %s:\n", w
+				for (k = 1; k <= n[c, w]; k++)
+					printf "#   - %s\n", item[c, w, k]
+			}
+		}
+	}'
+}
+
+# The verdict: each suite's passed, failed and skipped cases, their sums,
+# and the cases that failed.
+verdict() {
+	awk '
+	{ name[NR] = $1; p[NR] = $2; f[NR] = $3; s[NR] = $4
+	  if (length($1) > w) w = length($1) }
+	END {
+		if (w < 5) w = 5
+		print "# Verdict:"
+		printf "#   %-" w "s %7s %7s %7s\n", "suite", "passed", \
+		       "failed", "skipped"
+		for (i = 1; i <= NR; i++) {
+			printf "#   %-" w "s %7d %7d %7d\n", name[i], p[i], \
+			       f[i], s[i]
+			tp += p[i]; tf += f[i]; ts += s[i]
+		}
+		printf "#   %-" w "s %7d %7d %7d\n", "total", tp, tf, ts
+	}' "$tmp/suites"
+	if [ -s "$tmp/failed" ]; then
+		echo "# Failed ($(wc -l <"$tmp/failed")):"
+		sed 's/^/#   /' "$tmp/failed"
+	else
+		echo "# Failed: none"
+	fi
+}
+
 # Assemble the document: each program's suite as subtest $i.
 assemble() {
 	echo "KTAP version 1"
@@ -52,7 +124,8 @@ assemble() {
 	for t in "$@"; do
 		i=$((i + 1))
 		rc=$(cat "$tmp/$i.rc" 2>/dev/null || echo 255)
-		awk -v k="$i" -v rc="$rc" -v prog="$t" -v counts="$tmp/counts" '
+		awk -v k="$i" -v rc="$rc" -v prog="$t" -v counts="$tmp/counts" \
+		    -v suites="$tmp/suites" -v failedlist="$tmp/failed" '
 		# Our own lines: the outer header, the suite stats, the totals.
 		NR == 1 && $0 == "KTAP version 1" { next }
 		NR == 2 && $0 == "1..1" { next }
@@ -68,6 +141,11 @@ assemble() {
 			planline = n + 1
 		}
 		/^    (not )?ok [0-9]+ / {
+			if ($0 ~ /^    not ok / && $0 !~ / # SKIP/) {
+				c = $0
+				sub(/^    not ok [0-9]+ /, "", c)
+				failed[++nfailed] = c
+			}
 			cases++
 			if ($0 ~ / # SKIP/)
 				skip++
@@ -112,6 +190,11 @@ assemble() {
 				fail++
 				cases++
 			}
+			if (bad)
+				failed[++nfailed] = "exit_status"
+			for (j = 1; j <= nfailed; j++)
+				print name "/" failed[j] >>failedlist
+			print name, pass + 0, fail + 0, skip + 0 >>suites
 			print "# " name ": pass:" pass + 0 " fail:" fail + 0 \
 			      " skip:" skip + 0 " total:" cases + 0
 			print (fail ? "not ok " : "ok ") k " " name
@@ -124,10 +207,9 @@ assemble() {
 		grep -h '^ *# FINDING ' "$t.ktap" 2>/dev/null
 	done >"$tmp/findings"
 	if [ -s "$tmp/findings" ]; then
-		n=$(wc -l <"$tmp/findings")
-		echo "# Findings ($n stated by the suites):"
-		sed 's/^ *# FINDING /# - /' "$tmp/findings"
+		findings <"$tmp/findings"
 	fi
+	verdict
 	awk '{ p += $1; f += $2; s += $3 }
 	     END {
 		printf "# Totals: pass:%d fail:%d skip:%d total:%d\n",
@@ -138,6 +220,8 @@ assemble() {
 }
 
 : >"$tmp/counts"
+: >"$tmp/suites"
+: >"$tmp/failed"
 if [ -n "$report" ]; then
 	assemble "$@" >"$report"
 	status=$?

@@ -5,12 +5,13 @@
 //! One module per kernel concept, in one-way layers (docs/DESIGN.md §6;
 //! a module uses only those listed before it here):
 //!
-//! - leaves: [`types`], [`warn`]; [`counter`], [`offset`], [`slab`], [`sync`],
-//!   [`generation`]
+//! - leaves: [`types`], [`trace`], [`warn`]; [`counter`], [`offset`], [`slab`],
+//!   [`sync`], [`generation`]
 //! - [`memmap`], [`percpu_ref`], [`devres`], [`dma`], [`vmalloc`], side by side
 //! - [`resource`] and [`device`], side by side
 //! - [`pgmap`] -> [`page`] (with `page::zone_device`, the API generations'
-//!   variants of its init and free) -> [`request`] -> [`ledger`]
+//!   variants of its init and free, and `page::dump`) -> [`request`] ->
+//!   [`ledger`]
 //! - [`ffi`], the C boundary, one file per header family, holding no logic.
 //!
 //! See docs/DESIGN.md for the contract.
@@ -26,6 +27,7 @@ mod atomics {
 }
 
 // Layer 0, the leaves: the C structs, WARNs, then what uses only those.
+pub mod trace;
 pub mod types;
 pub mod warn;
 

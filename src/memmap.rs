@@ -27,13 +27,13 @@ pub const PG_RESERVED: u64 = 1 << 12;
 /// `PG_head`.
 pub const PG_HEAD: u64 = 1 << 16;
 /// The zone number field of `flags`.
-const ZONES_SHIFT: u32 = 28;
-const ZONES_MASK: u64 = 7;
+pub(crate) const ZONES_SHIFT: u32 = 28;
+pub(crate) const ZONES_MASK: u64 = 7;
 /// `ZONE_DEVICE` on x86_64 (DMA, DMA32, NORMAL, MOVABLE, DEVICE).
 const ZONE_DEVICE: u64 = 4;
 /// Chunk (section) number: the top 31 bits of `flags`.
-const SECTION_SHIFT: u32 = 33;
-const SECTION_MASK: u64 = (1 << 31) - 1;
+pub(crate) const SECTION_SHIFT: u32 = 33;
+pub(crate) const SECTION_MASK: u64 = (1 << 31) - 1;
 /// Flags of a poisoned page: a chunk number no pfn has.
 const POISON_FLAGS: u64 = SECTION_MASK << SECTION_SHIFT;
 /// `TAIL_MAPPING` with x86_64's `POISON_POINTER_DELTA`.

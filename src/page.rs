@@ -11,6 +11,8 @@
 
 pub mod zone_device;
 
+pub mod dump;
+
 use crate::counter::{self, Activate, DropRef};
 use crate::memmap::{self, PG_HEAD, PG_LOCKED, PG_WAITERS};
 use crate::pgmap::{self, Mapped, PgmapPtr};
@@ -77,8 +79,9 @@ pub fn to_pfn(page: &Page) -> u64 {
     match memmap::page_to_pfn(page) {
         Some(pfn) => pfn,
         None => {
-            crate::warn_if!(
+            crate::warn_page_if!(
                 "page_to_pfn",
+                page,
                 true,
                 "page_to_pfn({:p}): not a page of any pgmap",
                 page as *const Page
@@ -146,8 +149,9 @@ pub fn ref_count(folio: &Page) -> i32 {
 
 /// The poison page answers no change: WARN, and true so callers stop.
 fn poisoned(func: &'static str, page: &Page) -> bool {
-    crate::warn_if!(
+    crate::warn_page_if!(
         func,
+        page,
         memmap::is_poison(page),
         "{func}() of the poison page (a pfn no pgmap maps): nothing done"
     )
@@ -174,11 +178,11 @@ pub fn activate(func: &'static str, pgmap: Mapped, folio: &Page) -> bool {
     match counter::activate(&folio.refcount, || pgmap.tryget(), || pgmap.put()) {
         Activate::Done => true,
         Activate::Negative(v) => {
-            crate::warn_if!(func, true, "folio refcount is negative ({v})");
+            crate::warn_page_if!(func, folio, true, "folio refcount is negative ({v})");
             false
         }
         Activate::NoPin => {
-            crate::warn_once_if!(func, true, "percpu_ref_tryget(&pgmap->ref) failed");
+            crate::warn_page_once_if!(func, folio, true, "percpu_ref_tryget(&pgmap->ref) failed");
             false
         }
     }
@@ -188,8 +192,9 @@ pub fn activate(func: &'static str, pgmap: Mapped, folio: &Page) -> bool {
 /// left idle (only the pgmap may bring a ZONE_DEVICE folio to life).
 pub fn get(folio: &Page) {
     if let Err(v) = counter::get_ref(&folio.refcount) {
-        crate::warn_if!(
+        crate::warn_page_if!(
             "folio_get",
+            folio,
             true,
             "folio_get() of a folio at refcount {v}: only its pgmap may activate it"
         );
@@ -199,7 +204,12 @@ pub fn get(folio: &Page) {
 /// `folio_put()`: the last put frees the folio back to its pgmap. A put of
 /// a folio already at 0 WARNs and changes nothing.
 pub fn put(folio: &Page) {
-    if crate::warn_if!("folio_put", is_tail(folio), "folio_put() of a tail page") {
+    if crate::warn_page_if!(
+        "folio_put",
+        folio,
+        is_tail(folio),
+        "folio_put() of a tail page"
+    ) {
         return;
     }
     match counter::drop_ref(&folio.refcount) {
@@ -210,8 +220,9 @@ pub fn put(folio: &Page) {
             }
         }
         DropRef::Idle(v) => {
-            crate::warn_if!(
+            crate::warn_page_if!(
                 "folio_put",
+                folio,
                 true,
                 "folio_put() of a folio at refcount {v}: nothing to drop"
             );
@@ -223,8 +234,9 @@ pub fn put(folio: &Page) {
 /// refused with a WARN (freeing it would drop a pin its holders rely on).
 pub fn free_zone_device_page_checked(page: &Page) {
     let refs = ref_count(head(page));
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         "free_zone_device_page",
+        page,
         refs != 0,
         "free_zone_device_page() of a folio still in use (refcount {refs})"
     ) {
@@ -241,8 +253,9 @@ pub fn free_zone_device_page_checked(page: &Page) {
 pub fn free_zone_device_page(page: &Page) {
     let page = head(page);
     let Some(pgmap) = pgmap_of(page) else {
-        crate::warn_if!(
+        crate::warn_page_if!(
             "free_zone_device_page",
+            page,
             true,
             "free_zone_device_page() of a page that is not ZONE_DEVICE"
         );
@@ -256,8 +269,9 @@ pub fn free_zone_device_page(page: &Page) {
     page.mapping.store(0, Ordering::Release);
     let pgmap = PgmapPtr::registered(pgmap);
     let Some(m) = pgmap::mapped(pgmap) else {
-        crate::warn_if!(
+        crate::warn_page_if!(
             "put_dev_pagemap",
+            page,
             true,
             "put_dev_pagemap() of pgmap {pgmap:p}, which is not mapped"
         );
@@ -290,8 +304,9 @@ pub fn lock(page: &Page) {
         },
         || trylock(page),
     );
-    crate::warn_if!(
+    crate::warn_page_if!(
         "lock_page",
+        page,
         !got,
         "lock_page() waited past the bound for page {addr:#x}: deadlock? Not locked"
     );
@@ -301,8 +316,9 @@ pub fn lock(page: &Page) {
 pub fn unlock(page: &Page) {
     let page = head(page);
     let old = page.flags.fetch_and(!PG_LOCKED, Ordering::AcqRel);
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         "unlock_page",
+        page,
         old & PG_LOCKED == 0,
         "unlock_page() of a page that is not locked"
     ) {

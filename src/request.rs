@@ -81,8 +81,9 @@ pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
         crate::warn_if!(F, true, "pfn {pfn:#x} has no page");
         return core::ptr::null_mut();
     };
-    if crate::warn_once_if!(
+    if crate::warn_page_once_if!(
         F,
+        page,
         page.pgmap() != pgmap.addr(),
         "page->pgmap != pgmap (pfn {pfn:#x})"
     ) {
@@ -92,8 +93,9 @@ pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
         return core::ptr::null_mut();
     }
     let have = page::order(page);
-    if crate::warn_once_if!(
+    if crate::warn_page_once_if!(
         F,
+        page,
         i64::from(have) != i64::from(order),
         "folio_order(folio) != order ({have} != {order})"
     ) {
@@ -138,7 +140,12 @@ pub fn request_folios(pgmap: PgmapPtr, folio: Option<&Page>, nr_folios: i32) -> 
         return false;
     };
     let Some(folios) = span_folios(pgmap, folio, nr_folios) else {
-        crate::warn_once_if!(F, true, "!folio_span_valid(pgmap, folio, {nr_folios})");
+        crate::warn_page_once_if!(
+            F,
+            folio,
+            true,
+            "!folio_span_valid(pgmap, folio, {nr_folios})"
+        );
         return false;
     };
     if crate::warn_once_if!(F, m.is_dying(), "percpu_ref_is_dying(&pgmap->ref)") {
@@ -163,7 +170,12 @@ pub fn release_folios(folio: Option<&Page>, nr_folios: i32) {
         return;
     };
     let Some(first) = memmap::page_to_pfn(folio) else {
-        crate::warn_if!("pgmap_release_folios", true, "not a page of any pgmap");
+        crate::warn_page_if!(
+            "pgmap_release_folios",
+            folio,
+            true,
+            "not a page of any pgmap"
+        );
         return;
     };
     let step = 1u64 << page::order(folio);

@@ -5,6 +5,7 @@
 
 use core::ffi::{c_char, c_int};
 use std::fmt;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -95,20 +96,52 @@ fn cpu_and_pid() -> (i64, i64) {
 
 /// Report a WARN. Never panics: a failing stderr is ignored.
 pub fn report(file: &str, line: u32, function: &str, message: fmt::Arguments<'_>) {
+    report_with(file, line, function, &|_| String::new(), message)
+}
+
+/// Report a WARN after the text `prelude` makes of its message (a
+/// `dump_page()`, say: the kernel prints it before the `cut here` line),
+/// in the kernel's shape:
+///
+/// ```text
+/// ------------[ cut here ]------------
+/// WARNING: CPU: n PID: p at file:line function
+/// message
+/// Call Trace:
+///  <TASK>
+///  frames (see crate::trace)
+///  </TASK>
+/// ---[ end trace 0000000000000000 ]---
+/// ```
+///
+/// Quiet WARNs are counted and kept, not printed: they make no prelude
+/// and take no trace.
+pub fn report_with(
+    file: &str,
+    line: u32,
+    function: &str,
+    prelude: &dyn Fn(&str) -> String,
+    message: fmt::Arguments<'_>,
+) {
     COUNT.fetch_add(1, Ordering::Relaxed);
     let message = message.to_string();
     if !QUIET.load(Ordering::Relaxed) {
         let (cpu, pid) = cpu_and_pid();
-        let mut err = std::io::stderr().lock();
+        let mut text = prelude(&message);
         let _ = writeln!(
-            err,
+            text,
             "------------[ cut here ]------------\n\
              WARNING: CPU: {cpu} PID: {pid} at {file}:{line} {function}"
         );
         if !message.is_empty() {
-            let _ = writeln!(err, "{message}");
+            let _ = writeln!(text, "{message}");
         }
-        let _ = writeln!(err, "---[ end trace 0000000000000000 ]---");
+        if crate::trace::enabled() {
+            text.push_str(&crate::trace::capture());
+        }
+        text.push_str("---[ end trace 0000000000000000 ]---\n");
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        capture_append(&text);
     }
     let rec = Record {
         file: file.to_owned(),
@@ -117,6 +150,47 @@ pub fn report(file: &str, line: u32, function: &str, message: fmt::Arguments<'_>
         message,
     };
     *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(rec);
+}
+
+/// Print diagnostic `text` (a `dump_page()`) on stderr, quiet or not,
+/// and copy it into the capture buffer like a WARN's.
+pub fn print(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    capture_append(text);
+}
+
+/// What printed WARNs are copied into while capturing (see [`capture`]).
+static CAPTURE: Mutex<Option<String>> = Mutex::new(None);
+/// Bytes kept per capture, at most; the rest is counted, not kept.
+const CAPTURE_MAX: usize = 64 * 1024;
+
+fn capture_append(text: &str) {
+    let mut c = CAPTURE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(buf) = c.as_mut() {
+        if buf.len() + text.len() <= CAPTURE_MAX {
+            buf.push_str(text);
+        } else if !buf.ends_with(CAPTURE_FULL) {
+            buf.push_str(CAPTURE_FULL);
+        }
+    }
+}
+
+const CAPTURE_FULL: &str = "(further WARNs not kept: capture buffer full)\n";
+
+/// Start (`true`, emptying the buffer) or stop copying the text of every
+/// printed WARN, as printed, into a buffer that tests read with
+/// [`captured`]: a test harness keeps a failing case's evidence.
+pub fn capture(on: bool) {
+    *CAPTURE.lock().unwrap_or_else(|e| e.into_inner()) = on.then(String::new);
+}
+
+/// The text captured since [`capture`]`(true)` (empty when not capturing).
+pub fn captured() -> String {
+    CAPTURE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_default()
 }
 
 /// Run `f`, out of line: keeps the reporting off the hot paths.

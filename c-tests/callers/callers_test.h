@@ -128,6 +128,12 @@ struct child_result {
 	char warns[512];	/* "function (message)" of each, "; " apart */
 	char funcs[256];	/* the functions alone, ", " apart */
 	char report[200];	/* the sanitizer's first line, trimmed */
+	/*
+	 * Where the first WARN points in the caller: the first frame of its
+	 * call trace in neither the library nor our kernel stand-ins
+	 * (include/, mocks/), as "function() at file:line".
+	 */
+	char where[200];
 };
 
 typedef void (*child_fn)(void *arg, long out[CHILD_OUT]);
@@ -140,21 +146,54 @@ static inline void child_append(char *buf, size_t size, const char *s)
 		snprintf(buf + len, size - len, "%s%s", len ? "; " : "", s);
 }
 
+/*
+ * A call trace's frame line, " name+0xoff/0xsize file:line" or " name
+ * file:line [inline]": into @where as "name() at file:line" when it is in
+ * the caller's code; false for the library's and our stand-ins' frames.
+ */
+static inline bool child_frame(const char *line, char *where, size_t size)
+{
+	char name[96], file[160];
+
+	if (sscanf(line, " %95[^+ ]%*[^ ] %159s", name, file) != 2 &&
+	    sscanf(line, " %95s %159s", name, file) != 2)
+		return false;
+	if (!strchr(file, ':') || strstr(file, ".rs:") ||
+	    !strncmp(file, "include/", 8) || strstr(file, "/include/") ||
+	    strstr(file, "/mocks/"))
+		return false;
+	snprintf(where, size, "%.60s() at %.130s", name, file);
+	return true;
+}
+
 /* Read the child's stderr: its WARNs, and a sanitizer report if any. */
 static inline void child_parse(FILE *err, struct child_result *r)
 {
 	char line[512], pending[96] = "";
-	bool in_warn = false;
+	bool in_warn = false, in_trace = false;
 
 	rewind(err);
 	while (fgets(line, sizeof(line), err)) {
 		char *at;
 
 		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "Call Trace:")) {
+			in_trace = !r->where[0];
+		} else if (in_trace && (!strcmp(line, " </TASK>") ||
+					line[0] != ' ')) {
+			in_trace = false;
+		} else if (in_trace && strcmp(line, " <TASK>") &&
+			   child_frame(line, r->where, sizeof(r->where))) {
+			in_trace = false;
+		}
 		if (in_warn) {
-			/* The line after WARNING: is the message, if any. */
+			/*
+			 * The line after WARNING: is the message, if any:
+			 * not the call trace or the end marker.
+			 */
 			in_warn = false;
-			if (strncmp(line, "---[ end trace", 14)) {
+			if (strncmp(line, "---[ end trace", 14) &&
+			    strncmp(line, "Call Trace:", 11)) {
 				char m[320];
 
 				snprintf(m, sizeof(m), "%.90s (%.200s)",
@@ -189,6 +228,19 @@ static inline void child_parse(FILE *err, struct child_result *r)
 	}
 	if (in_warn)
 		child_append(r->warns, sizeof(r->warns), pending);
+}
+
+/* The child's stderr, kept as the running case's evidence (ktap.h). */
+static inline void child_evidence(FILE *err)
+{
+	static char buf[32 * 1024];
+	size_t n;
+
+	rewind(err);
+	n = fread(buf, 1, sizeof(buf) - 1, err);
+	buf[n] = 0;
+	if (n)
+		ktap_add_evidence("a child process's stderr", buf);
 }
 
 /*
@@ -240,6 +292,7 @@ static inline void run_in_child(child_fn fn, void *arg,
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	child_parse(err, r);
+	child_evidence(err);
 	fclose(err);
 	if (WIFSIGNALED(st))
 		r->signal = WTERMSIG(st);
@@ -276,8 +329,9 @@ static inline const char *child_brief(const struct child_result *r,
 	char warns[300] = "no WARN";
 
 	if (r->nr_warns)
-		snprintf(warns, sizeof(warns), "%d WARN(s) in %s", r->nr_warns,
-			 r->funcs);
+		snprintf(warns, sizeof(warns), "%d WARN(s) in %.150s%s%.120s",
+			 r->nr_warns, r->funcs, r->where[0] ? "; from " : "",
+			 r->where);
 	if (r->returned)
 		snprintf(buf, size, "returned after %s", warns);
 	else if (r->signal == SIGSEGV)

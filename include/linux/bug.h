@@ -95,33 +95,8 @@ static inline __printf(4, 5) void __memremap_warn_printf(const char *file,
 		BUG();							\
 } while (0)
 
-/*
- * The VM_* checks (the kernel's mmdebug.h): live with CONFIG_DEBUG_VM,
- * otherwise type-checked and never evaluated.
- */
-#ifdef CONFIG_DEBUG_VM
-#define VM_BUG_ON(cond)			BUG_ON(cond)
-#define VM_BUG_ON_PAGE(cond, page)	BUG_ON(cond)
-#define VM_BUG_ON_FOLIO(cond, folio)	BUG_ON(cond)
-#define VM_WARN_ON(cond)		(void)WARN_ON(cond)
-#define VM_WARN_ON_ONCE(cond)		(void)WARN_ON_ONCE(cond)
-#define VM_WARN_ON_ONCE_PAGE(cond, page)	WARN_ON_ONCE(cond)
-#define VM_WARN_ON_FOLIO(cond, folio)	WARN_ON(cond)
-#define VM_WARN_ON_ONCE_FOLIO(cond, folio)	WARN_ON_ONCE(cond)
-#define VM_WARN_ONCE(cond, format...)	(void)WARN_ONCE(cond, format)
-#define VM_WARN(cond, format...)	(void)WARN(cond, format)
-#else
-#define VM_BUG_ON(cond)			BUILD_BUG_ON_INVALID(cond)
-#define VM_BUG_ON_PAGE(cond, page)	VM_BUG_ON(cond)
-#define VM_BUG_ON_FOLIO(cond, folio)	VM_BUG_ON(cond)
-#define VM_WARN_ON(cond)		BUILD_BUG_ON_INVALID(cond)
-#define VM_WARN_ON_ONCE(cond)		BUILD_BUG_ON_INVALID(cond)
-#define VM_WARN_ON_ONCE_PAGE(cond, page)	BUILD_BUG_ON_INVALID(cond)
-#define VM_WARN_ON_FOLIO(cond, folio)	BUILD_BUG_ON_INVALID(cond)
-#define VM_WARN_ON_ONCE_FOLIO(cond, folio)	BUILD_BUG_ON_INVALID(cond)
-#define VM_WARN_ONCE(cond, format...)	BUILD_BUG_ON_INVALID(cond)
-#define VM_WARN(cond, format...)	BUILD_BUG_ON_INVALID(cond)
-#endif
+/* The VM_* checks, as in the kernel: linux/mmdebug.h. */
+#include <linux/mmdebug.h>
 
 /* Cross-check the prototypes above against the library's. */
 #ifdef CONFIG_ZONE_DEVICE

@@ -213,4 +213,26 @@ unsigned long memremap_ledger_print(void);
 
 void memremap_ledger_at_exit(bool on);
 
+/**
+ * `memremap_pages()` of a generation.
+ */
+void *memremap_pages_gen(struct dev_pagemap *pgmap, int _nid, unsigned int gen);
+
+/**
+ * `devm_memremap_pages()` of a generation.
+ */
+void *devm_memremap_pages_gen(struct device *dev, struct dev_pagemap *pgmap, unsigned int gen);
+
+/**
+ * `zone_device_page_init()` of generation `gen`: `pgmap` is 6.19's
+ * argument (NULL before), `order` 0 before 6.19-rc.
+ */
+void memremap_zone_device_init(struct page *page, struct dev_pagemap *pgmap, unsigned int order, unsigned int gen);
+
+/**
+ * The generation a pgmap was registered for (`MEMREMAP_GEN_*`), 0 for a
+ * seed pgmap.
+ */
+unsigned int memremap_pgmap_generation(struct dev_pagemap *pgmap);
+
 #endif  /* _MEMREMAP_ABI_H */

@@ -40,6 +40,26 @@ void memremap_warn_rearm(void);
 /* Stop (true) or resume printing WARNs; they are still counted and kept. */
 void memremap_warn_quiet(bool quiet);
 
+/*
+ * Print a call trace with each WARN (true, the default) or not. A trace
+ * lists the library's entry point and every C frame above it, up to main()
+ * or the thread's start routine, as "function+0xoff/0xsize file:line";
+ * programs that WARN hundreds of thousands of times turn it off.
+ */
+void memremap_warn_set_traces(bool on);
+bool memremap_warn_traces(void);
+
+/*
+ * Copy the text of every printed WARN (dump_page() lines, the cut-here
+ * block and its call trace) and of every dump_page() call, as printed,
+ * into a buffer of up to 64 KiB: true starts (emptying it), false stops.
+ * Quiet WARNs print nothing and add nothing; dump_page() always prints.
+ * memremap_warn_captured() copies the text into @buf (at most @size - 1
+ * bytes and a NUL) and returns its whole length.
+ */
+void memremap_warn_capture(bool on);
+size_t memremap_warn_captured(char *buf, size_t size);
+
 /* kmalloc() allocations not yet kfree()d. */
 unsigned long memremap_kmalloc_live(void);
 

@@ -8,7 +8,7 @@ use super::percpu_ref::ref_data;
 use super::{as_page, pg, WarnRecord};
 use crate::types::{DevPagemap, Page, PercpuRef};
 use crate::{ledger, memmap, percpu_ref, pgmap, slab, sync, warn};
-use core::ffi::{c_long, c_ulong};
+use core::ffi::{c_char, c_long, c_ulong};
 use core::ptr::null_mut;
 
 #[no_mangle]
@@ -34,6 +34,38 @@ pub extern "C" fn memremap_warn_rearm() {
 #[no_mangle]
 pub extern "C" fn memremap_warn_quiet(quiet: bool) {
     warn::set_quiet(quiet)
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_warn_set_traces(on: bool) {
+    crate::trace::set_enabled(on)
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_warn_traces() -> bool {
+    crate::trace::enabled()
+}
+
+#[no_mangle]
+pub extern "C" fn memremap_warn_capture(on: bool) {
+    warn::capture(on)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memremap_warn_captured(buf: *mut c_char, size: usize) -> usize {
+    let text = warn::captured();
+    if buf.is_null() || size == 0 {
+        return text.len();
+    }
+    let n = text.len().min(size - 1);
+    // SAFETY: per the module contract, a non-null `buf` is the caller's
+    // buffer of `size` bytes; n + 1 <= size bytes are written.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf, n + 1) };
+    for (d, b) in out.iter_mut().zip(text.bytes()) {
+        *d = b as c_char;
+    }
+    out[n] = 0;
+    text.len()
 }
 
 #[no_mangle]
