@@ -5,7 +5,8 @@
  * default gfp, overflow, and its place in the ledger and under fault
  * injection. driver_surface.c's generation (the default) does not see them.
  */
-#define MEMREMAP_LINUX 0x070000
+#include <linux/version.h>
+#define MEMREMAP_LINUX KERNEL_VERSION(7, 0, 0)
 #include <linux/slab.h>
 #include <memremap/test.h>
 #include "ktap.h"

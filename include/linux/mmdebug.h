@@ -13,8 +13,8 @@ struct folio;
  * because: @reason" when @reason is not NULL, whether WARNs are quiet or
  * not. dump_folio() dumps the folio's head page.
  */
-void dump_page(struct page *page, const char *reason);
-void dump_folio(struct folio *folio, const char *reason);
+void dump_page(const struct page *page, const char *reason);
+void dump_folio(const struct folio *folio, const char *reason);
 
 #include <linux/bug.h>
 #include <linux/stringify.h>

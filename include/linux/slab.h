@@ -8,6 +8,7 @@
 #include <linux/overflow.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 /*
  * The library's allocator: zeroed memory when @flags has __GFP_ZERO; NULL
@@ -107,7 +108,7 @@ static inline void *__krealloc_array_site(void *p, size_t new_n,
  * the gfp flags may be left out (GFP_KERNEL). Only when the selected API
  * generation is 7.0 or later (MEMREMAP_LINUX >= KERNEL_VERSION(7, 0, 0)).
  */
-#if defined(MEMREMAP_LINUX) && MEMREMAP_LINUX >= 0x070000
+#if defined(MEMREMAP_LINUX) && MEMREMAP_LINUX >= KERNEL_VERSION(7, 0, 0)
 #ifndef default_gfp
 #define __default_gfp(a, ...) a
 #define default_gfp(...) __default_gfp(__VA_ARGS__ __VA_OPT__(,) GFP_KERNEL)

@@ -38,7 +38,7 @@ pub unsafe extern "C" fn __memremap_warn_once_claim(site: *mut c_ulong) -> bool 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn dump_page(page: *mut Page, reason: *const c_char) {
+pub unsafe extern "C" fn dump_page(page: *const Page, reason: *const c_char) {
     let reason = (!reason.is_null()).then(|| c_str(reason));
     if let Some(p) = page_ref("dump_page", page) {
         dump::dump_page(p, reason.as_deref())
@@ -46,7 +46,7 @@ pub unsafe extern "C" fn dump_page(page: *mut Page, reason: *const c_char) {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn dump_folio(folio: *mut Folio, reason: *const c_char) {
+pub unsafe extern "C" fn dump_folio(folio: *const Folio, reason: *const c_char) {
     // SAFETY: the module contract: a folio pointer is its head page's.
-    unsafe { dump_page(folio as *mut Page, reason) }
+    unsafe { dump_page(folio as *const Page, reason) }
 }
