@@ -38,6 +38,25 @@ $(GEN_OUT)/diff_$(call gen_field,$(1),1): $(GEN_DIR)/differential.c \
 endef
 $(foreach m,$(GEN_MODES),$(eval $(call gen_program,$(m))))
 
+# The driver-shaped callers of each generation (callers/), one program per
+# generation: gen_callers_<generation>; GEN_NAME is the generation as the
+# compatibility matrix names it (6_19_rc -> 6.19-rc, 7_0 -> 7.0).
+GEN_CALLERS_DIR  := $(GEN_DIR)/callers
+GEN_CALLERS_SRCS := $(wildcard $(GEN_CALLERS_DIR)/*.c $(GEN_CALLERS_DIR)/*.h)
+gen_name = $(subst _,.,$(patsubst %_rc,%-rc,$(call gen_field,$(1),1)))
+
+SUITES += $(foreach m,$(GEN_MODES),$(GEN_OUT)/gen_callers_$(call gen_field,$(m),1))
+
+define gen_callers_program
+$(GEN_OUT)/gen_callers_$(call gen_field,$(1),1): $(GEN_CALLERS_SRCS) $(C_HDRS) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CSTD) $$(CWARN) $(call gen_flags,$(1)) \
+		-DGEN_CALLERS_SUITE='"gen_callers_$(call gen_field,$(1),1)"' \
+		-DGEN_NAME='"$(call gen_name,$(1))"' \
+		-o $$@ $(GEN_CALLERS_DIR)/callers.c $$(LIB) $$(LDLIBS)
+endef
+$(foreach m,$(GEN_MODES),$(eval $(call gen_callers_program,$(m))))
+
 # The negative compile test: another generation's names do not compile.
 CHECK_EXTRA += check-generations-negative
 .PHONY: check-generations-negative
