@@ -62,3 +62,23 @@ CHECK_EXTRA += check-generations-negative
 .PHONY: check-generations-negative
 check-generations-negative:
 	@sh $(GEN_DIR)/negative.sh $(CC)
+
+# The compatibility matrix of the callers (matrix.sh), as top-level KTAP
+# diagnostics before the report's "# Totals:" line, so the report stays
+# one KTAP document: `make report-matrix` is `make report` with it.
+.PHONY: report-matrix check-generations-matrix
+report-matrix: $(SUITES)
+	@sh c-tests/run.sh -o $(BUILD)/report.ktap $(SUITES) >/dev/null; \
+	s=$$?; sh $(GEN_DIR)/matrix.sh --insert $(BUILD)/report.ktap; \
+	exit $$s
+
+# check-c's report with the matrix inserted is still valid KTAP, and has
+# the matrix; the matrix printed.
+CHECK_EXTRA += check-generations-matrix
+check-generations-matrix: check-c
+	@sh $(GEN_DIR)/matrix.sh --insert $(BUILD)/check-c.ktap \
+		>$(BUILD)/check-c-matrix.ktap
+	@$(PYTHON) c-tests/ktap_check.py --totals $(BUILD)/check-c-matrix.ktap
+	@grep -q '^# Compatibility matrix: ' $(BUILD)/check-c-matrix.ktap
+	@sed -n '/^# Compatibility matrix: /,/^# Totals: /p' \
+		$(BUILD)/check-c-matrix.ktap | sed '$$d'
