@@ -95,12 +95,22 @@ static void *gen_teardown_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * While memunmap_pages() kills the ref, its switch to atomic mode is not
+ * over at once; memremap_pgmap_pins() read in that window includes the
+ * percpu bias (1 << 60, as the kernel's PERCPU_COUNT_BIAS). Wait for the
+ * switch to finish, so that the pins a case reads are the pages'.
+ */
+#define GEN_PERCPU_BIASED	(1L << 40)
+
 static inline void gen_teardown_start(struct gen_teardown *t,
 				      struct dev_pagemap *pgmap)
 {
 	EXPECT_EQ(pthread_create(&t->thread, NULL, gen_teardown_thread, t),
 		  0);
 	while (!percpu_ref_is_dying(&pgmap->ref))
+		sched_yield();
+	while (memremap_pgmap_pins(pgmap) >= GEN_PERCPU_BIASED)
 		sched_yield();
 }
 
