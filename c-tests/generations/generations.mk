@@ -45,10 +45,12 @@ GEN_CALLERS_DIR  := $(GEN_DIR)/callers
 GEN_CALLERS_SRCS := $(wildcard $(GEN_CALLERS_DIR)/*.c $(GEN_CALLERS_DIR)/*.h)
 gen_name = $(subst _,.,$(patsubst %_rc,%-rc,$(call gen_field,$(1),1)))
 
-SUITES += $(foreach m,$(GEN_MODES),$(GEN_OUT)/gen_callers_$(call gen_field,$(m),1))
+SUITES += $(foreach m,$(GEN_MODES),\
+	  $(GEN_OUT)/gen_callers_$(call gen_field,$(m),1))
 
 define gen_callers_program
-$(GEN_OUT)/gen_callers_$(call gen_field,$(1),1): $(GEN_CALLERS_SRCS) $(C_HDRS) $(LIB)
+$(GEN_OUT)/gen_callers_$(call gen_field,$(1),1): $(GEN_CALLERS_SRCS) \
+		$(C_HDRS) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CSTD) $$(CWARN) $(call gen_flags,$(1)) \
 		-DGEN_CALLERS_SUITE='"gen_callers_$(call gen_field,$(1),1)"' \

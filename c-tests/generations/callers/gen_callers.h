@@ -34,7 +34,7 @@
 #include "ktap.h"
 
 #ifndef GEN_NAME
-#error "GEN_NAME: the generation's name, as the matrix shows it (generations.mk)"
+#error "GEN_NAME: the generation as the matrix names it (generations.mk)"
 #endif
 
 /* One NUMA node in this model. */

@@ -160,7 +160,8 @@ static int dmirror_allocate_chunk(struct dmirror_device *mdevice,
 	mutex_unlock(&mdevice->devmem_lock);
 
 	pfn_first = devmem->pagemap.range.start >> PAGE_SHIFT;
-	pfn_last = pfn_first + (range_len(&devmem->pagemap.range) >> PAGE_SHIFT);
+	pfn_last = pfn_first +
+		   (range_len(&devmem->pagemap.range) >> PAGE_SHIFT);
 	spin_lock(&mdevice->lock);
 	for (pfn = pfn_first; pfn < pfn_last; ) {
 		struct page *page = pfn_to_page(pfn);
