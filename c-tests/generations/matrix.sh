@@ -14,6 +14,7 @@
 #   matrix.sh --insert FILE   FILE (a report of c-tests/run.sh) with the
 #                             matrix inserted before its "# Totals:" line,
 #                             so that it stays one valid KTAP document
+#                             (unchanged if it has the matrix already)
 insert=
 if [ "$1" = --insert ]; then
 	insert=$2
@@ -119,6 +120,10 @@ if [ -z "$insert" ]; then
 	exit
 fi
 [ -r "$insert" ] || { echo "matrix.sh: cannot read $insert" >&2; exit 2; }
+if grep -q '^# Compatibility matrix: ' "$insert"; then
+	cat "$insert"
+	exit
+fi
 m=$(matrix "$insert") || exit 2
 awk -v m="$m" '
 	/^# Totals: / && !done { if (m != "") print m; done = 1 }
