@@ -85,7 +85,10 @@ $(ABI_GEN): $(LIB)
 FORCE:
 
 # Regenerate the committed ABI header.
-header: $(ABI_GEN)
+# Always through cargo with the variable set: a cargo build without it (by
+# hand, or another tool) leaves target/abi.h as the last build wrote it.
+header:
+	$(LIB_BUILD)
 	cp $(ABI_GEN) $(ABI)
 
 # The checks are independent but for check-ktap, which reads check-c's
