@@ -96,6 +96,7 @@ static void fuzz_reset(void)
 /* ---- which defect classes of repro.c were set up, and when ---- */
 
 static unsigned long reached[9], inputs;
+static bool reach_quiet;
 static double t0;
 
 static double now(void)
@@ -106,16 +107,34 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void report_reach(void)
+/*
+ * Say when each class was first set up; with FUZZ_REACH_DIR, keep the
+ * input that first set it up there, as repro<N> (the regression inputs
+ * of regress/api/ came from these).
+ */
+static void report_reach(const uint8_t *data, size_t size)
 {
+	const char *dir = getenv("FUZZ_REACH_DIR");
+	char path[4096];
+	FILE *f;
 	int i;
 
 	for (i = 1; i <= 8; i++) {
 		if (reached[i] || !fig.repro[i])
 			continue;
 		reached[i] = inputs;
+		if (reach_quiet)
+			continue;
 		fprintf(stderr, "#fuzz-api: repro %d first set up by input %lu "
 			"at %.1f s\n", i, inputs, now() - t0);
+		if (!dir)
+			continue;
+		snprintf(path, sizeof(path), "%s/repro%d", dir, i);
+		f = fopen(path, "wb");
+		if (f) {
+			fwrite(data, 1, size, f);
+			fclose(f);
+		}
 	}
 }
 
@@ -124,6 +143,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	trace = getenv("HOSTILE_TRACE") != NULL;
+	reach_quiet = getenv("FUZZ_REPLAY") != NULL;
 	memremap_warn_quiet(!getenv("FUZZ_WARNS"));
 	memremap_set_wait_bound_ms(WAIT_MS);
 	t0 = now();
@@ -160,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   memremap_kmalloc_live());
 	}
 	inputs++;
-	report_reach();
+	report_reach(data, size);
 	if (failed)
 		fuzz_crash(fn_name[cur]);
 	return 0;

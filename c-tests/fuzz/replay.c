@@ -7,7 +7,10 @@
  *	replay FILE|DIR...
  *
  * runs LLVMFuzzerTestOneInput() once on each file (a directory: on each
- * file in it, in name order), in one process, as libFuzzer would. A failed
+ * file in it, in name order), in one process, as libFuzzer would. A file
+ * whose first byte is '#' is a commented regression input (regress/): its
+ * '#' lines say what it found, the rest is the input in hex (`grep -v
+ * '^#' FILE | xxd -r -p` turns it back into bytes for libFuzzer). A failed
  * check aborts, naming the target's check; the last file named on stdout
  * is the input that failed. Prints a KTAP line per regression input
  * (FILE arguments) and one per corpus (DIR arguments).
@@ -45,10 +48,49 @@ static unsigned char *slurp(const char *path, size_t *size)
 	return buf;
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A commented hex input: '#' lines skipped, hex digits in pairs. */
+static size_t unhex(unsigned char *data, size_t size)
+{
+	size_t i = 0, n = 0;
+	int hi = -1, v;
+
+	while (i < size) {
+		if (data[i] == '#') {
+			while (i < size && data[i] != '\n')
+				i++;
+			continue;
+		}
+		v = hexval(data[i++]);
+		if (v < 0)
+			continue;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			data[n++] = hi << 4 | v;
+			hi = -1;
+		}
+	}
+	return n;
+}
+
 static void one(const char *path)
 {
 	size_t size;
 	unsigned char *data = slurp(path, &size);
+
+	if (size && data[0] == '#')
+		size = unhex(data, size);
 
 	printf("    # input %s (%zu bytes)\n", path, size);
 	fflush(stdout);
@@ -100,6 +142,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int i, n;
 
+	setenv("FUZZ_REPLAY", "1", 1);
 	LLVMFuzzerInitialize(&argc, &argv);
 	printf("KTAP version 1\n1..%d\n", argc - 1);
 	for (i = 1; i < argc; i++) {

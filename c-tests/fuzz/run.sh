@@ -55,10 +55,12 @@ for t in "$@"; do
 	) > "$run/$t.log" 2>&1 &
 	pid=$!
 	t0=$(date +%s)
+	next=$sample
 	while kill -0 $pid 2>/dev/null; do
 		sleep 5
 		now=$(($(date +%s) - t0))
-		if [ $((now % sample)) -lt 5 ] && [ $now -ge 5 ]; then
+		if [ $now -ge $next ]; then
+			next=$((next + sample))
 			s=$(last_stats "$run/$t.log" "$run"/fuzz-*.log)
 			echo "# fuzz-run: $t t=${now}s cov $(field "$s" cov)" \
 			     "ft $(field "$s" ft) corp $(ls "$run/corpus/$t" |
