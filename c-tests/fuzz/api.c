@@ -19,8 +19,9 @@
  *
  * Pgmaps that memunmap_pages() gives up on stay mapped for good, as in the
  * kernel: they stay in the pool from one input to the next (the model
- * knows them), at most MAX_ABANDON in a process; after that an input's
- * unmap with references held drains them first.
+ * knows them), at most 4 in a process (each keeps the memmap it grew,
+ * which every ledger count reads); after that an input's unmap with
+ * references held drains them first.
  *
  * A failed check prints the steps before it and aborts (a crash to
  * libFuzzer). HOSTILE_TRACE=1 prints every step, for a replay.
@@ -85,8 +86,9 @@ static void fuzz_reset(void)
 	nstale = 0;
 	kmalloc_base = memremap_kmalloc_live();
 	last_free_pfn = -1UL;
-	deadlocks_left = 4;
-	waits_left = 4;
+	/* Each wait costs the bound: one of each kind an input. */
+	deadlocks_left = 1;
+	waits_left = 1;
 	memset(stats, 0, sizeof(stats));
 	memset(&fig, 0, sizeof(fig));
 	failed = false;
@@ -144,8 +146,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	trace = getenv("HOSTILE_TRACE") != NULL;
 	reach_quiet = getenv("FUZZ_REPLAY") != NULL;
+	max_abandon = 4;
 	memremap_warn_quiet(!getenv("FUZZ_WARNS"));
-	memremap_set_wait_bound_ms(WAIT_MS);
+	/*
+	 * The shortest bound the operations allow (op_completion() waits 2
+	 * ms for a completion not done, and wants no WARN for it).
+	 */
+	memremap_set_wait_bound_ms(2);
 	t0 = now();
 	return 0;
 }
@@ -161,9 +168,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (step = 0; step < count && !failed && !draws_out(); step++) {
 		fuzz_ops[below(n)]();
 		fig.steps++;
-		if (!failed)
+		/*
+		 * Each operation checks what it touched; the sweep checks
+		 * everything, the ledger too, whose count reads every page of
+		 * the mapped pgmaps' memmap (src/ledger.rs), so not every step.
+		 */
+		if (!failed && step % 8 == 7)
 			sweep();
 	}
+	if (!failed)
+		sweep();
 	if (!failed) {
 		note("teardown");
 		teardown();

@@ -32,6 +32,10 @@ FUZZ_TARGETS := api callers differential
 SECONDS      ?= 60
 JOBS         ?= 1
 FUZZ_RUST_COV ?= 1
+OBJCOPY      ?= objcopy
+
+# The regression inputs replay in `make check`.
+CHECK_EXTRA  += check-fuzz-regress
 
 FUZZ_TRIPLE  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 FUZZ_RUSTFLAGS := -Cpasses=sancov-module \
@@ -55,7 +59,7 @@ FUZZ_WARN    := -Wall -Wextra -Werror -Wno-gnu
 # flags the unused static inlines they carry.
 FUZZ_KWARN   := -Wall -Wno-sign-compare -Werror -Wno-gnu -Wno-unused-function
 
-HOSTILE_OPS  := $(addprefix c-tests/hostile/,hostile_model.c hostile_pick.c \
+FUZZ_HOSTILE  := $(addprefix c-tests/hostile/,hostile_model.c hostile_pick.c \
 		hostile_pgmaps.c hostile_folios.c hostile_lookups.c \
 		hostile_pages.c hostile_refs.c hostile_misc.c)
 FUZZ_HDRS    := $(C_HDRS) $(wildcard $(FUZZ_DIR)/*.h c-tests/hostile/*.h \
@@ -89,11 +93,11 @@ $(FUZZ_OUT)/obj/mock_common.o: c-tests/callers/mocks/mock_common.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) $(FUZZ_CALLERS_FLAGS) -c -o $@ $<
 
-$(FUZZ_OUT)/api: $(FUZZ_DIR)/api.c c-tests/hostile/hostile.c $(HOSTILE_OPS) \
+$(FUZZ_OUT)/api: $(FUZZ_DIR)/api.c c-tests/hostile/hostile.c $(FUZZ_HOSTILE) \
 		$(FUZZ_HDRS) $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) -fsanitize=fuzzer -o $@ \
-		$(FUZZ_DIR)/api.c $(HOSTILE_OPS) $(FUZZ_LIB) $(LDLIBS)
+		$(FUZZ_DIR)/api.c $(FUZZ_HOSTILE) $(FUZZ_LIB) $(LDLIBS)
 
 $(FUZZ_OUT)/differential: $(FUZZ_DIR)/differential.c \
 		$(FUZZ_OUT)/obj/ref_after.o $(FUZZ_HDRS) $(FUZZ_LIB)
@@ -121,10 +125,10 @@ fuzz-merge: fuzz-targets
 REPLAY_OUT := $(BUILD)/fuzz-replay
 
 $(REPLAY_OUT)/api: $(FUZZ_DIR)/api.c $(FUZZ_DIR)/replay.c \
-		c-tests/hostile/hostile.c $(HOSTILE_OPS) $(FUZZ_HDRS) $(LIB)
+		c-tests/hostile/hostile.c $(FUZZ_HOSTILE) $(FUZZ_HDRS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CWARN) -o $@ $(FUZZ_DIR)/api.c $(FUZZ_DIR)/replay.c \
-		$(HOSTILE_OPS) $(LIB) $(LDLIBS)
+		$(FUZZ_HOSTILE) $(LIB) $(LDLIBS)
 
 $(REPLAY_OUT)/ref_after.o: c-tests/reference/after.c $(C_HDRS)
 	@mkdir -p $(dir $@)

@@ -276,6 +276,7 @@ extern struct pgmap_mem scratch;
 extern int owner_cookie;
 extern unsigned long last_free_pfn;
 extern unsigned long deadlocks_left, waits_left;
+extern int max_abandon;		/* give-ups allowed (MAX_ABANDON) */
 extern struct stale stale[NSTALE];
 extern int nstale;
 

@@ -24,6 +24,7 @@ struct pgmap_mem scratch;
 int owner_cookie;
 unsigned long last_free_pfn;
 unsigned long deadlocks_left = 20, waits_left = 20;
+int max_abandon = MAX_ABANDON;
 struct stale stale[NSTALE];
 int nstale;
 static unsigned long bogus_frees, dirty_frees;

@@ -151,7 +151,7 @@ static bool can_abandon(struct pg *pg)
 {
 	if (!registered(pg) || pg->state == PG_ABANDONED || !pg_refs(pg))
 		return true;
-	if (nabandoned() < MAX_ABANDON && chance(50))
+	if (nabandoned() < max_abandon && chance(50))
 		return true;
 	drain(pg);
 	return false;
