@@ -71,6 +71,8 @@ for t in api callers differential; do
 		(cd "c-tests/fuzz/corpus/$t" && zip -q -r \
 			"$OUT/${t}_seed_corpus.zip" .)
 	fi
-	[ -f "c-tests/fuzz/$t.dict" ] && cp "c-tests/fuzz/$t.dict" "$OUT/"
+	for x in dict options; do
+		[ -f "c-tests/fuzz/$t.$x" ] && cp "c-tests/fuzz/$t.$x" "$OUT/"
+	done
 done
 echo "build.sh: built $(cd "$OUT" && ls api callers differential | tr '\n' ' ')"

@@ -43,6 +43,10 @@ for t in "$@"; do
 		2>/dev/null
 	dict=
 	[ -f "$here/$t.dict" ] && dict=-dict=$here/$t.dict
+	# <target>.options: "key = value" lines of its [libfuzzer] section.
+	opts=
+	[ -f "$here/$t.options" ] && opts=$(sed -n \
+		's/^\([a-z_]*\) *= *\([^ ]*\)$/-\1=\2/p' "$here/$t.options")
 	rm -f "$run/$t".log "$run/$t"-fuzz-*.log
 	echo "# fuzz-run: $t, $secs s on $jobs job(s), corpus" \
 	     "$(ls "$work" | wc -l) inputs"
@@ -51,7 +55,7 @@ for t in "$@"; do
 		exec "$OLDPWD/$bin/$t" -jobs="$jobs" -workers="$jobs" \
 			-max_total_time="$secs" -print_final_stats=1 \
 			-artifact_prefix="$t-" -timeout=25 -rss_limit_mb=4096 \
-			$dict ${FUZZ_ARGS:-} "corpus/$t"
+			$dict $opts ${FUZZ_ARGS:-} "corpus/$t"
 	) > "$run/$t.log" 2>&1 &
 	pid=$!
 	t0=$(date +%s)
@@ -75,7 +79,9 @@ for t in "$@"; do
 	done
 	logs="$run/$t.log $(ls "$run/$t"-fuzz-*.log 2>/dev/null)"
 	s=$(last_stats $logs)
-	execs=$(cat $logs | sed -n 's/^stat::average_exec_per_sec: *//p' |
+	# The jobs' own logs, each counted once (the main log repeats one).
+	jlogs=$(ls "$run/$t"-fuzz-*.log 2>/dev/null || echo "$run/$t.log")
+	execs=$(cat $jlogs | sed -n 's/^stat::average_exec_per_sec: *//p' |
 		awk '{ n += $1 } END { print n + 0 }')
 	crashes=$(ls "$run/$t"-crash-* "$run/$t"-leak-* \
 		"$run/$t"-timeout-* "$run/$t"-oom-* 2>/dev/null)
