@@ -18,7 +18,7 @@
 # FUZZ_ARGS adds libFuzzer flags (e.g. -max_len=4096).
 secs=$1
 jobs=$2
-bin=$3
+bin=$(cd "$3" && pwd) || exit 1
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 run=$bin/run
@@ -52,7 +52,7 @@ for t in "$@"; do
 	     "$(ls "$work" | wc -l) inputs"
 	(
 		cd "$run" || exit 1
-		exec "$OLDPWD/$bin/$t" -jobs="$jobs" -workers="$jobs" \
+		exec "$bin/$t" -jobs="$jobs" -workers="$jobs" \
 			-max_total_time="$secs" -print_final_stats=1 \
 			-artifact_prefix="$t-" -timeout=25 -rss_limit_mb=4096 \
 			$dict $opts ${FUZZ_ARGS:-} "corpus/$t"
