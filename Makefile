@@ -64,6 +64,7 @@ include c-tests/callers/callers.mk
 include c-tests/reference/reference.mk
 include c-tests/hostile/hostile.mk
 include c-tests/generations/generations.mk
+include c-tests/fuzz/fuzz.mk
 
 .PHONY: all header check check-header check-headers check-cargo check-c \
 	check-ktap check-loom check-lint lint-fmt lint-clippy \

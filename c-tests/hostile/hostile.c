@@ -85,7 +85,10 @@ void fail_at(const char *file, int line, const char *what)
 	first = step >= RING - 1 ? step - (RING - 1) : 0;
 	for (i = first; i <= step; i++)
 		printf("    #   step %lu: %s\n", i, ring[i % RING]);
-	printf("    # replay: hostile %#lx %lu\n", seed, step + 1);
+	if (draws_from_bytes())
+		printf("    # replay: the fuzz target, on the input\n");
+	else
+		printf("    # replay: hostile %#lx %lu\n", seed, step + 1);
 }
 
 /* A WARN window around one call under test. */
@@ -125,31 +128,6 @@ static const struct op ops[] = {
 	{ op_completion, 15 },	{ op_misc, 10 },
 };
 
-static void setup(void)
-{
-	int i;
-
-	rnd_seed(seed);
-	for (i = 0; i < NPG; i++)
-		pg_realloc(&pool[i], MAXR, chance(50));
-	for (i = 0; i < NDEV; i++)
-		devs[i].init_name = "hostile";
-	for (i = 0; i < NSREF; i++) {
-		srefs[i].r = calloc(1, sizeof(struct percpu_ref));
-		if (!srefs[i].r)
-			abort();
-		if (chance(50))
-			fill_garbage(srefs[i].r, sizeof(struct percpu_ref));
-	}
-	for (i = 0; i < NCOMP; i++)
-		init_completion(&comps[i]);
-	kmalloc_base = memremap_kmalloc_live();
-	memremap_set_wait_bound_ms(WAIT_MS);
-	memremap_warn_quiet(true);
-	/* Hundreds of thousands of WARNs: no call traces. */
-	memremap_warn_set_traces(false);
-}
-
 /* Put everything this program holds back, with valid calls. */
 static void teardown(void)
 {
@@ -184,6 +162,37 @@ static void teardown(void)
 		srefs[i].state = SR_UNINIT;
 		srefs[i].held = 0;
 	}
+}
+
+/*
+ * The fuzz target c-tests/fuzz/api.c includes this file for the parts
+ * above (failure reporting, the call window, the teardown) and
+ * drives the operations from its input instead.
+ */
+#ifndef HOSTILE_NO_MAIN
+static void setup(void)
+{
+	int i;
+
+	rnd_seed(seed);
+	for (i = 0; i < NPG; i++)
+		pg_realloc(&pool[i], MAXR, chance(50));
+	for (i = 0; i < NDEV; i++)
+		devs[i].init_name = "hostile";
+	for (i = 0; i < NSREF; i++) {
+		srefs[i].r = calloc(1, sizeof(struct percpu_ref));
+		if (!srefs[i].r)
+			abort();
+		if (chance(50))
+			fill_garbage(srefs[i].r, sizeof(struct percpu_ref));
+	}
+	for (i = 0; i < NCOMP; i++)
+		init_completion(&comps[i]);
+	kmalloc_base = memremap_kmalloc_live();
+	memremap_set_wait_bound_ms(WAIT_MS);
+	memremap_warn_quiet(true);
+	/* Hundreds of thousands of WARNs: no call traces. */
+	memremap_warn_set_traces(false);
 }
 
 KTAP_CASE(random_calls_warn_or_succeed)
@@ -323,3 +332,4 @@ int main(int argc, char **argv)
 		printf("# replay: hostile %#lx %lu\n", seed, count);
 	return ret;
 }
+#endif /* HOSTILE_NO_MAIN */

@@ -8,7 +8,7 @@
  *	hostile_model.c		the model: what is alive, what the library
  *				should answer, and the sweep that checks the
  *				model against the library
- *	hostile_pick.c		seeded randomness and argument picking:
+ *	hostile_pick.c		the draws (seeded, or bytes) and arguments:
  *				pgmaps, configurations, pfns, offsets, orders
  *	hostile_pgmaps.c	operations: map, unmap, kill, scramble
  *	hostile_folios.c	operations: requests, puts, gets, the
@@ -21,8 +21,9 @@
  *	hostile.c		the driver: failure reporting, the campaign
  *				loop, setup and teardown, KTAP cases, main()
  *
- * Every operation draws its arguments from the one seeded generator, so a
- * seed replays a campaign exactly.
+ * Every operation draws its arguments from the one source of draws (a
+ * seeded generator, or a fuzz input's bytes: c-tests/fuzz/api.c), so a
+ * seed or an input replays a campaign exactly.
  */
 #ifndef _HOSTILE_H
 #define _HOSTILE_H
@@ -118,6 +119,11 @@ struct figures {
 	unsigned long types[6], compound, big_folio, altmap, multi, huge;
 	unsigned long devm, with_page_free;
 	unsigned long cross_spans;	/* pre-patch spans over two ranges */
+	/*
+	 * How often each defect class of repro.c (1 to 8) was set up, for
+	 * the fuzz targets' reach report (c-tests/fuzz/api.c).
+	 */
+	unsigned long repro[9];
 };
 
 extern struct figures fig;
@@ -205,6 +211,8 @@ struct pg {
 	/* references this program holds */
 	long devpins, extra, folios;
 	unsigned long frees, want_frees;
+	unsigned long gen;	/* memremap_pages() that took it */
+	bool stray;		/* its done completed behind the library */
 };
 
 struct held {
@@ -235,6 +243,15 @@ struct alloc {
 	size_t size;
 };
 
+/* A struct page * kept past its pgmap's memunmap_pages(). */
+struct stale {
+	struct pg *pg;
+	unsigned long gen, pfn, maps;	/* fig.maps_ok when it was taken */
+	struct page *page;
+};
+
+#define NSTALE		16
+
 /* A pgmap with room for MAXR ranges, for copies and garbage. */
 struct pgmap_mem {
 	struct dev_pagemap pgmap;
@@ -259,6 +276,9 @@ extern struct pgmap_mem scratch;
 extern int owner_cookie;
 extern unsigned long last_free_pfn;
 extern unsigned long deadlocks_left, waits_left;
+extern int max_abandon;		/* give-ups allowed (MAX_ABANDON) */
+extern struct stale stale[NSTALE];
+extern int nstale;
 
 /* The driver callbacks the pgmaps and refs are given. */
 extern const struct dev_pagemap_ops full_ops, free_only_ops,
@@ -291,9 +311,13 @@ void check_held(struct held *h);
 void check_sref(struct sref *s);
 void sweep(void);
 
-/* ---- seeded randomness and arguments (hostile_pick.c) ---- */
+/* ---- the draws and arguments (hostile_pick.c) ---- */
 
+/* Draws from a seeded generator, or from the bytes of a fuzz input. */
 void rnd_seed(u64 seed);
+void rnd_bytes(const void *data, size_t size);
+bool draws_from_bytes(void);
+bool draws_out(void);		/* the bytes are spent: draws are 0 */
 u64 rnd(void);
 unsigned long below(unsigned long n);
 bool chance(unsigned int pct);
@@ -347,5 +371,15 @@ void op_sref(void);
 void op_completion(void);	/* hostile_misc.c */
 void op_kmalloc(void);
 void op_misc(void);
+
+/*
+ * Operations only the fuzz targets draw (c-tests/fuzz/api.c): the hostile
+ * program's table stays as it is, so that a seed replays as it did.
+ * Each sets up a defect class of repro.c that no operation above makes.
+ */
+void op_stray_complete(void);	/* hostile_pgmaps.c: repro 6 */
+void op_stale(void);		/* hostile_pages.c: repro 8 */
+void op_wait_long(void);	/* hostile_misc.c: repro 2 */
+void op_race_ledger(void);	/* hostile_misc.c: repro 1 */
 
 #endif /* _HOSTILE_H */

@@ -136,6 +136,7 @@ void op_put(void)
 		call(F_free_zone_device_page);
 		free_zone_device_page(page);
 		BAD();
+		fig.repro[4]++;
 		check_held(h);
 		check_pg(h->pg);
 		return;

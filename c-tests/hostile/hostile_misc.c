@@ -5,6 +5,8 @@
  * WARN_ON() from C, the altmap helpers.
  */
 #include "hostile.h"
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* ---- completions ---- */
 
@@ -298,4 +300,107 @@ void op_misc(void)
 		VALID();
 	}
 	}
+}
+
+/*
+ * A wait longer than the library's bound (repro 2): MAX_SCHEDULE_TIMEOUT,
+ * as kernel code passes to wait for ever. Done: it returns the time left;
+ * not done: it gives up at the bound with a WARN, and returns 0.
+ */
+void op_wait_long(void)
+{
+	static const unsigned long longer[] = {
+		LONG_MAX /* MAX_SCHEDULE_TIMEOUT */, ULONG_MAX, 1UL << 40,
+		100000,
+	};
+	int i = below(NCOMP);
+	unsigned long t = longer[below(ARRAY_SIZE(longer))], left;
+	struct completion *x = &comps[i];
+	unsigned int *d = &comp_done[i];
+
+	if (!*d && !waits_left)
+		return;
+	note("wait_for_completion_timeout(completion %d (done %u), %#lx)", i,
+	     *d, t);
+	call(F_wait_for_completion_timeout);
+	left = wait_for_completion_timeout(x, t);
+	if (!*d) {
+		CHECK(left == 0);
+		BAD();
+		waits_left--;
+		fig.waits++;
+		fig.repro[2]++;
+	} else {
+		CHECK(left >= 1 && left <= t);
+		VALID();
+		if (*d != ALL_DONE)
+			(*d)--;
+	}
+	CHECK(x->done == *d);
+}
+
+/*
+ * Ledger reads on another thread while this one maps and unmaps a pgmap of
+ * its own (repro 1): a read must never touch a pgmap being torn down. The
+ * pgmap is this operation's, at pfns no pgmap of the pool holds; the
+ * ledger, read here while it is mapped, counts it once.
+ */
+static atomic_bool race_stop;
+
+static void *ledger_reader(void *arg)
+{
+	unsigned long *reads = arg;
+
+	while (!atomic_load(&race_stop)) {
+		memremap_ledger_count();
+		(*reads)++;
+	}
+	return NULL;
+}
+
+void op_race_ledger(void)
+{
+	static struct pgmap_mem m;
+	unsigned long start = (1UL << 30) + below(4) * SZ_2M, reads = 0;
+	unsigned long spfn = start >> PAGE_SHIFT, pfn, ledger = 0, want = 0;
+	int i, cycles = 1 + below(4);
+	bool bad = false;
+	pthread_t t;
+	void *ret;
+
+	for (pfn = spfn; pfn < spfn + SUB_PFNS; pfn += SUB_PFNS - 1)
+		if (owner_of(pfn))
+			return;
+	note("ledger reads racing %d map/unmap cycles at %#lx", cycles,
+	     start);
+	atomic_store(&race_stop, false);
+	if (pthread_create(&t, NULL, ledger_reader, &reads))
+		return;
+	for (i = 0; i < cycles && !bad; i++) {
+		memset(&m, 0, sizeof(m));
+		m.pgmap.type = MEMORY_DEVICE_GENERIC;
+		m.pgmap.nr_range = 1;
+		m.pgmap.range.start = start;
+		m.pgmap.range.end = start + SZ_2M - 1;
+		call(F_memremap_pages);
+		ret = memremap_pages(&m.pgmap, 0);
+		if (IS_ERR_OR_NULL(ret) || warned()) {
+			bad = true;
+			break;
+		}
+		stats[cur].valid++;
+		ledger = memremap_ledger_count();
+		want = nregistered() + nheld + memremap_kmalloc_live() + 1;
+		bad = ledger != want;
+		call(F_memunmap_pages);
+		memunmap_pages(&m.pgmap);
+		bad |= warned() != 0 || memremap_pgmap_is_mapped(&m.pgmap);
+		if (!bad)
+			stats[cur].valid++;
+	}
+	atomic_store(&race_stop, true);
+	pthread_join(t, NULL);
+	fig.repro[1]++;
+	CHECK(!bad);
+	CHECK(ledger == want);
 }

@@ -24,6 +24,9 @@ struct pgmap_mem scratch;
 int owner_cookie;
 unsigned long last_free_pfn;
 unsigned long deadlocks_left = 20, waits_left = 20;
+int max_abandon = MAX_ABANDON;
+struct stale stale[NSTALE];
+int nstale;
 static unsigned long bogus_frees, dirty_frees;
 
 /* ---- the driver's callbacks ---- */
@@ -338,6 +341,8 @@ void adopt(struct pg *pg, const struct span *spans)
 	pg->type = m->type;
 	pg->page_free = m->ops && m->ops->page_free;
 	pg->devpins = pg->extra = pg->folios = 0;
+	pg->gen++;
+	pg->stray = false;
 }
 
 /*
@@ -349,6 +354,8 @@ int unmap_effect(struct pg *pg)
 	if (!registered(pg) || pg->state == PG_ABANDONED)
 		return 1;
 	if (pg_refs(pg)) {
+		/* A stray complete() did not end the wait (repro 6). */
+		fig.repro[6] += pg->stray;
 		pg->state = PG_ABANDONED;
 		fig.abandoned++;
 		fig.waits++;

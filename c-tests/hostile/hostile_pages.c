@@ -122,6 +122,7 @@ static void probe_poison(struct page *page)
 	call(F_folio_ref_inc);
 	folio_ref_inc(folio);
 	BAD();
+	fig.repro[5]++;
 	EXPECT_CALL(folio_ref_inc_return, folio_ref_inc_return(folio) == 0,
 		    BAD);
 	EXPECT_CALL(trylock_page, !trylock_page(page), BAD);
@@ -315,4 +316,64 @@ void op_lock(void)
 		VALID();
 	}
 	check_held(h);
+}
+
+/*
+ * A struct page * kept past its pgmap's memunmap_pages() (repro 8): taken
+ * from a live pgmap, then used once that pgmap is gone or mapped anew. It
+ * reads a page of no pgmap (never another pgmap's page, even after new
+ * pgmaps were mapped), and a put through it WARNs and changes nothing.
+ */
+void op_stale(void)
+{
+	struct pg *pg, *owner;
+	struct stale *st;
+	struct page *page;
+	unsigned long pfn;
+	int slot;
+
+	if (chance(50)) {
+		pg = random_in(PG_LIVE);
+		if (!pg)
+			return;
+		pfn = pfn_within(&pg->spans[below(pg->nr)]);
+		if (!pg_usable(pg, pfn))
+			return;
+		pfn = pg_head(pg, pfn);
+		slot = nstale < NSTALE ? nstale++ : (int)below(NSTALE);
+		note("keep the page of pfn %#lx (pg%d) for later", pfn,
+		     pg_index(pg));
+		call(F_pfn_to_page);
+		page = pfn_to_page(pfn);
+		CHECK(page != memremap_poison_page());
+		VALID();
+		stale[slot] = (struct stale){ pg, pg->gen, pfn, fig.maps_ok,
+					      page };
+		return;
+	}
+	if (!nstale)
+		return;
+	st = &stale[below(nstale)];
+	if (registered(st->pg) && st->pg->gen == st->gen)
+		return;		/* not stale yet */
+	page = st->page;
+	note("stale page of pfn %#lx (pg%d, unmapped)", st->pfn,
+	     pg_index(st->pg));
+	fig.repro[8] += fig.maps_ok > st->maps;
+	EXPECT_CALL(folio_pgmap, folio_pgmap((struct folio *)page) == NULL,
+		    VALID);
+	EXPECT_CALL(is_zone_device_page, !is_zone_device_page(page), VALID);
+	EXPECT_CALL(page_ref_count, page_ref_count(page) == 0, VALID);
+	owner = owner_of(st->pfn);
+	if (owner)
+		CHECK(pfn_to_page(st->pfn) != page);
+	call(chance(50) ? F_folio_put : F_put_page);
+	if (cur == F_folio_put)
+		folio_put((struct folio *)page);
+	else
+		put_page(page);
+	BAD();
+	CHECK(page_ref_count(page) == 0);
+	if (owner)
+		check_pg(owner);
 }

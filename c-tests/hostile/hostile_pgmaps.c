@@ -151,7 +151,7 @@ static bool can_abandon(struct pg *pg)
 {
 	if (!registered(pg) || pg->state == PG_ABANDONED || !pg_refs(pg))
 		return true;
-	if (nabandoned() < MAX_ABANDON && chance(50))
+	if (nabandoned() < max_abandon && chance(50))
 		return true;
 	drain(pg);
 	return false;
@@ -280,5 +280,26 @@ void op_scramble(void)
 	else
 		fill_garbage(pg->map, sizeof(struct dev_pagemap));
 	pg->state = PG_FREE;
+	check_pg(pg);
+}
+
+/*
+ * A stray complete() of a mapped pgmap's done (repro 6): the completion
+ * is the library's, but C can reach it. Nothing changes; a later
+ * memunmap_pages() still waits for every reference (the model's
+ * unmap_effect() says what it must do).
+ */
+void op_stray_complete(void)
+{
+	struct pg *pg = random_registered();
+
+	if (!pg)
+		return;
+	note("stray complete(&pg%d->done), refs %ld", pg_index(pg),
+	     pg_refs(pg));
+	call(F_complete);
+	complete(&pg->map->done);
+	VALID();
+	pg->stray = true;
 	check_pg(pg);
 }

@@ -1,32 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The hostile campaign's draws: one seeded generator (splitmix64), and the
- * arguments picked from it: pgmaps of the pool and bad ones, pgmap
- * configurations (types, ops, owners, orders, ranges, altmaps), pfns,
- * offsets, orders, held and idle folios.
+ * The hostile campaign's draws: one source (a seeded generator, or a fuzz
+ * input's bytes), and the arguments picked from it: pgmaps of the pool and
+ * bad ones, pgmap configurations (types, ops, owners, orders, ranges,
+ * altmaps), pfns, offsets, orders, held and idle folios.
  */
 #include "hostile.h"
 
-/* ---- seeded randomness ---- */
+/*
+ * ---- the source of draws ----
+ *
+ * Every choice the campaign makes is a draw from one source: the seeded
+ * generator (splitmix64) for the hostile program, or the bytes of an input
+ * for the fuzz targets (c-tests/fuzz/), which thus run the same operations
+ * under the same model. From bytes, below(n) takes as few bytes as n
+ * needs and rnd() eight; once the bytes run out every draw is 0 and
+ * draws_out() says so, and the program ends with its teardown.
+ */
 
 static u64 rng_state;
+static const unsigned char *in_bytes;
+static size_t in_left;
+static bool in_out;
 
 void rnd_seed(u64 seed)
 {
 	rng_state = seed;
+	in_bytes = NULL;
+	in_left = 0;
+	in_out = false;
 }
-u64 rnd(void)
+
+void rnd_bytes(const void *data, size_t size)
 {
-	u64 z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	in_bytes = data;
+	in_left = size;
+	in_out = false;
+}
+
+bool draws_from_bytes(void)
+{
+	return in_bytes != NULL;
+}
+
+bool draws_out(void)
+{
+	return in_out;
+}
+
+/* The next @n bytes of the input, little-endian; 0 once it is spent. */
+static u64 take(unsigned int n)
+{
+	u64 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!in_left) {
+			in_out = true;
+			return v;
+		}
+		v |= (u64)*in_bytes++ << (8 * i);
+		in_left--;
+	}
+	return v;
+}
+
+static u64 splitmix(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
+u64 rnd(void)
+{
+	if (in_bytes)
+		return take(8);
+	return splitmix(&rng_state);
+}
+
 unsigned long below(unsigned long n)
 {
-	return n ? rnd() % n : 0;
+	unsigned int k = 1;
+
+	if (!n)
+		return 0;
+	if (!in_bytes)
+		return rnd() % n;
+	while (k < 8 && (n - 1) >> (8 * k))
+		k++;
+	return take(k) % n;
 }
 
 bool chance(unsigned int pct)
@@ -37,10 +102,18 @@ bool chance(unsigned int pct)
 void fill_garbage(void *p, size_t n)
 {
 	unsigned char *b = p;
+	u64 state;
 	size_t i;
 
+	if (!in_bytes) {
+		for (i = 0; i < n; i++)
+			b[i] = rnd();
+		return;
+	}
+	/* From bytes: garbage grown from one draw, not a draw a byte. */
+	state = take(8);
 	for (i = 0; i < n; i++)
-		b[i] = rnd();
+		b[i] = splitmix(&state);
 }
 
 /* ---- picking arguments ---- */

@@ -28,6 +28,7 @@ void op_pgref(void)
 		call(F_percpu_ref_init);
 		CHECK(percpu_ref_init(r, NULL, 0, GFP_KERNEL) == -EBUSY);
 		BAD();
+		fig.repro[3]++;
 		break;
 	case 0:
 		inject = live && chance(20);
@@ -134,6 +135,7 @@ void op_sref(void)
 					      GFP_KERNEL);
 			CHECK(err == -EBUSY);
 			BAD();
+			fig.repro[3]++;
 			break;
 		}
 		if (chance(20))
@@ -187,6 +189,7 @@ void op_sref(void)
 		 * and counts, as the kernel counts it.
 		 */
 		VALID_IF(init && (alive || s->held));
+		fig.repro[7] += init && !alive && !s->held;
 		if (init)
 			s->held += n;
 		break;
