@@ -209,6 +209,9 @@ assemble() {
 	if [ -s "$tmp/findings" ]; then
 		findings <"$tmp/findings"
 	fi
+	# The callers x generations matrix, when the generation callers ran.
+	sh "$(dirname "$0")/generations/matrix.sh" \
+		$(for t in "$@"; do printf '%s.ktap ' "$t"; done)
 	verdict
 	awk '{ p += $1; f += $2; s += $3 }
 	     END {
