@@ -9,6 +9,10 @@
 //! library. That is the kernel's own contract for these APIs.
 #![allow(clippy::missing_safety_doc)]
 
+pub mod migrate;
+pub mod mm;
+pub mod page_alloc;
+
 use crate::pgmap::PgmapPtr;
 use crate::types::{Completion, DevPagemap, Page, PercpuRef, VmemAltmap};
 use crate::{memmap, page, percpu_ref, pgmap, request, slab, sync, warn};

@@ -17,12 +17,15 @@ mod atomics {
     pub use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 }
 
+pub mod address_space;
 pub mod counter;
 pub mod ffi;
 pub mod ledger;
 pub mod memmap;
+pub mod migrate;
 pub mod offset;
 pub mod page;
+pub mod page_alloc;
 pub mod percpu_ref;
 pub mod pgmap;
 pub mod request;

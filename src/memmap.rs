@@ -429,3 +429,64 @@ pub fn first_tail(head: &Page) -> &Page {
     // folio size, which is at least 2 pages), so it is live memory.
     unsafe { &*(head as *const Page).add(1) }
 }
+
+// ---- System RAM: the page allocator's pfns (src/page_alloc.rs) ----
+
+/// First pfn of system RAM (256 MiB): below every pgmap the tests map and
+/// far below where `request_free_mem_region()` searches (from the top).
+pub const SYSTEM_FIRST_PFN: u64 = 0x1_0000;
+/// Pfns of system RAM: 512 MiB.
+pub const SYSTEM_PFNS: u64 = 0x2_0000;
+/// `ZONE_NORMAL` on x86_64.
+const ZONE_NORMAL: u64 = 2;
+
+/// True for a pfn of system RAM.
+pub fn is_system_pfn(pfn: u64) -> bool {
+    pfn.wrapping_sub(SYSTEM_FIRST_PFN) < SYSTEM_PFNS
+}
+
+/// True for a page of system RAM (ZONE_NORMAL, in a system chunk).
+pub fn is_system(page: &Page) -> bool {
+    !is_poison(page)
+        && (page.flags.load(Ordering::Relaxed) >> ZONES_SHIFT) & ZONES_MASK == ZONE_NORMAL
+}
+
+/// `flags` of a free system page of `pfn`: its chunk number and its zone.
+pub fn system_flags(pfn: u64) -> u64 {
+    (((pfn >> CHUNK_SHIFT) & SECTION_MASK) << SECTION_SHIFT) | (ZONE_NORMAL << ZONES_SHIFT)
+}
+
+/// Create the memmap chunk holding system pfn `pfn`, its pages free system
+/// pages (refcount 0, not ZONE_DEVICE), unless it exists. None if `pfn` is
+/// not system RAM or its chunk belongs to a pgmap.
+pub fn ensure_system_chunk(pfn: u64) -> Option<()> {
+    if !is_system_pfn(pfn) {
+        return None;
+    }
+    let chunk = pfn >> CHUNK_SHIFT;
+    let slot = leaf_slot(chunk, true)?;
+    if slot.load(Ordering::Acquire) == 0 {
+        let base = alloc_chunk()?;
+        for i in 0..CHUNK_PAGES {
+            let flags = system_flags((chunk << CHUNK_SHIFT) + i as u64);
+            write_page(chunk_page(base, i), flags, 0, 0);
+        }
+        if slot
+            .compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            SPARE.lock().unwrap_or_else(|e| e.into_inner()).push(base);
+        }
+    }
+    lookup(pfn).filter(|p| is_system(p)).map(|_| ())
+}
+
+/// True when a system chunk (one the page allocator created) holds a pfn
+/// of `[start, end]`: a pgmap there would share its struct pages.
+pub fn system_overlaps(start: u64, end: u64) -> bool {
+    let lo = start.max(SYSTEM_FIRST_PFN);
+    let hi = end.min(SYSTEM_FIRST_PFN + SYSTEM_PFNS - 1);
+    (lo <= hi)
+        && ((lo >> CHUNK_SHIFT)..=(hi >> CHUNK_SHIFT))
+            .any(|c| lookup(c << CHUNK_SHIFT).is_some_and(is_system))
+}

@@ -126,6 +126,17 @@ impl PgmapPtr {
         unsafe { self.raw()?.as_ref().map(|p| addr_of!(p.type_).read()) }
     }
 
+    /// `pgmap->owner`.
+    pub fn owner(self) -> Option<usize> {
+        // SAFETY: per `new`; a plain field read by value.
+        unsafe { self.raw()?.as_ref().map(|p| addr_of!(p.owner).read() as usize) }
+    }
+
+    /// `pgmap->ops->migrate_to_ram`, read now.
+    pub fn migrate_to_ram(self) -> Option<unsafe extern "C" fn(*mut core::ffi::c_void) -> u32> {
+        self.ops().and_then(|o| o.migrate_to_ram)
+    }
+
     /// What `memremap_pages()` reads from the caller's struct.
     fn config(self) -> Option<Config> {
         let p = self.raw()?;
@@ -364,6 +375,16 @@ pub fn memremap_pages(pgmap: PgmapPtr) -> Result<usize, i32> {
                 .copied()
                 .find(|s: &Span| s.start_pfn <= span.end_pfn && span.start_pfn <= s.end_pfn)
         });
+        if crate::warn_if!(
+            "memremap_pages",
+            crate::memmap::system_overlaps(span.start_pfn, span.end_pfn),
+            "attempted on System RAM region {:#x}-{:#x}",
+            r.start,
+            r.end
+        ) {
+            result = Err(libc::ENXIO);
+            break;
+        }
         if crate::warn_if!(
             "memremap_pages",
             clash.is_some(),
