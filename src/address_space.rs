@@ -20,11 +20,10 @@
 
 use crate::memmap;
 use crate::page;
-use crate::page_alloc;
 use crate::pgmap::{self, PgmapPtr};
+pub use crate::pte::Pte;
 use crate::slab;
 use crate::types::{Page, MEMORY_DEVICE_COHERENT, MEMORY_DEVICE_PRIVATE};
-use core::ffi::{c_uint, c_void};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,86 +40,6 @@ pub const VM_HUGETLB: usize = 0x400000;
 pub const VM_MIXEDMAP: usize = 0x1000_0000;
 /// `VM_SPECIAL`.
 pub const VM_SPECIAL: usize = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
-
-/// Swap entry types (Linux 6.1, include/linux/swap.h, every option on):
-/// MAX_SWAPFILES = 32 - 4 device - 3 migration - 1 hwpoison - 1 marker.
-const MAX_SWAPFILES: u64 = 23;
-pub const SWP_MIGRATION_READ: u64 = MAX_SWAPFILES + 1;
-pub const SWP_MIGRATION_WRITE: u64 = MAX_SWAPFILES + 3;
-pub const SWP_DEVICE_WRITE: u64 = MAX_SWAPFILES + 1 + 3;
-pub const SWP_DEVICE_READ: u64 = SWP_DEVICE_WRITE + 1;
-/// `SWP_TYPE_SHIFT` = BITS_PER_XA_VALUE (63) - MAX_SWAPFILES_SHIFT (5).
-const SWP_TYPE_SHIFT: u32 = 58;
-/// `SWP_PFN_BITS` = MAX_PHYSMEM_BITS - PAGE_SHIFT.
-const SWP_PFN_MASK: u64 = (1 << crate::types::MAX_PFN_BITS) - 1;
-
-/// `swp_entry(type, offset)`.
-pub fn swp_entry(ty: u64, offset: u64) -> u64 {
-    (ty << SWP_TYPE_SHIFT) | (offset & ((1 << SWP_TYPE_SHIFT) - 1))
-}
-
-/// `swp_type()`, `swp_offset_pfn()`.
-pub fn swp_type(e: u64) -> u64 {
-    e >> SWP_TYPE_SHIFT
-}
-pub fn swp_pfn(e: u64) -> u64 {
-    e & SWP_PFN_MASK
-}
-
-/// One page's entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pte {
-    Present { pfn: u64, write: bool },
-    Swap(u64),
-}
-
-impl Pte {
-    /// A device-private entry for `pfn`.
-    pub fn device_private(pfn: u64, write: bool) -> Self {
-        let ty = if write { SWP_DEVICE_WRITE } else { SWP_DEVICE_READ };
-        Pte::Swap(swp_entry(ty, pfn))
-    }
-
-    /// A migration entry for `pfn`.
-    pub fn migration(pfn: u64, write: bool) -> Self {
-        let ty = if write {
-            SWP_MIGRATION_WRITE
-        } else {
-            SWP_MIGRATION_READ
-        };
-        Pte::Swap(swp_entry(ty, pfn))
-    }
-
-    /// The pfn it names.
-    pub fn pfn(self) -> u64 {
-        match self {
-            Pte::Present { pfn, .. } => pfn,
-            Pte::Swap(e) => swp_pfn(e),
-        }
-    }
-
-    pub fn is_device_private(self) -> bool {
-        matches!(self, Pte::Swap(e) if matches!(swp_type(e), SWP_DEVICE_WRITE | SWP_DEVICE_READ))
-    }
-
-    pub fn is_migration(self) -> bool {
-        matches!(self, Pte::Swap(e)
-            if (SWP_MIGRATION_READ..=SWP_MIGRATION_WRITE).contains(&swp_type(e)))
-    }
-
-    /// Writable: a writable pte, device-private or migration entry.
-    pub fn write(self) -> bool {
-        match self {
-            Pte::Present { write, .. } => write,
-            Pte::Swap(e) => matches!(swp_type(e), SWP_DEVICE_WRITE | SWP_MIGRATION_WRITE),
-        }
-    }
-
-    /// Does it hold a page reference (and a mapcount)?
-    pub fn holds_page(self) -> bool {
-        !self.is_migration()
-    }
-}
 
 /// `struct mm_struct` as C sees it.
 #[repr(C)]
@@ -277,7 +196,8 @@ pub fn add_vma(mm: usize, start: u64, end: u64, flags: usize) -> Result<usize, i
     v.vm_end.store(end as usize, Ordering::Relaxed);
     v.vm_mm.store(mm, Ordering::Relaxed);
     v.vm_flags.store(flags, Ordering::Relaxed);
-    v.vm_pgoff.store((start / PAGE_SIZE) as usize, Ordering::Release);
+    v.vm_pgoff
+        .store((start / PAGE_SIZE) as usize, Ordering::Release);
     with_mm(mm, |st| st.vmas.push(p));
     mm_s.map_count.fetch_add(1, Ordering::Relaxed);
     Ok(p)
@@ -425,8 +345,7 @@ pub fn mmap_lock(mm: usize, write: bool, wait: bool) -> bool {
         let v = l.load(Ordering::Acquire);
         let (ok, new) = if write { (v == 0, -1) } else { (v >= 0, v + 1) };
         if ok
-            && l
-                .compare_exchange(v, new, Ordering::AcqRel, Ordering::Acquire)
+            && l.compare_exchange(v, new, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
             return true;
@@ -564,181 +483,4 @@ pub fn is_device_private(p: &Page) -> bool {
 
 pub fn is_device_coherent(p: &Page) -> bool {
     pgmap_type_owner(p).is_some_and(|(t, _)| t == MEMORY_DEVICE_COHERENT)
-}
-
-// ---- the CPU's view: faults ----
-
-/// `struct vm_fault` (include/linux/mm_types.h).
-#[repr(C)]
-pub struct VmFault {
-    pub vma: usize,
-    pub gfp_mask: c_uint,
-    pub pgoff: u64,
-    pub address: u64,
-    pub real_address: u64,
-    pub flags: c_uint,
-    pub cow_page: usize,
-    pub page: usize,
-}
-
-/// `FAULT_FLAG_WRITE`, `_ALLOW_RETRY`, `_KILLABLE`, `_USER`.
-const FAULT_FLAG_WRITE: c_uint = 1 << 0;
-const FAULT_FLAG_DEFAULT: c_uint = (1 << 2) | (1 << 4) | (1 << 6);
-/// `GFP_HIGHUSER_MOVABLE`: what a user fault allocates with.
-const GFP_HIGHUSER_MOVABLE: c_uint = 0x400 | 0x800 | 0x40 | 0x80 | 0x100000 | 0x02 | 0x08;
-/// `VM_FAULT_ERROR`.
-const VM_FAULT_ERROR: c_uint = 0x1 | 0x2 | 0x40 | 0x10 | 0x20 | 0x800;
-/// Faults on one device-private entry before giving up.
-const FAULT_RETRIES: usize = 4;
-
-/// What one fault step found.
-enum Step {
-    Done(u64),
-    Err(i32),
-    DevicePrivate(u64, Vma),
-}
-
-fn fault_step(mm: usize, addr: u64, write: bool) -> Step {
-    let Some(vma) = vma_at(mm, addr) else {
-        return Step::Err(libc::EFAULT);
-    };
-    let need = if write { VM_WRITE } else { VM_READ };
-    if vma.flags & need == 0 {
-        return Step::Err(libc::EFAULT);
-    }
-    match entry(mm, addr) {
-        None => {
-            // do_anonymous_page(): a fresh zeroed page.
-            let Some(p) = page_alloc::alloc_pages(0, 0, "page fault", 0) else {
-                return Step::Err(libc::ENOMEM);
-            };
-            let pfn = memmap::page_to_pfn(p).unwrap_or(0);
-            let pte = Pte::Present {
-                pfn,
-                write: vma.flags & VM_WRITE != 0,
-            };
-            if !replace(mm, addr, None, Some(pte)) {
-                page::put(p);
-                return fault_step(mm, addr, write);
-            }
-            rmap_add(p, &vma, addr);
-            Step::Done(pfn)
-        }
-        Some(Pte::Present { pfn, write: w }) => {
-            if write && !w {
-                // An exclusive anonymous page: write-enable it in place.
-                replace(
-                    mm,
-                    addr,
-                    Some(Pte::Present { pfn, write: w }),
-                    Some(Pte::Present { pfn, write: true }),
-                );
-            }
-            Step::Done(pfn)
-        }
-        Some(pte) if pte.is_device_private() => Step::DevicePrivate(pte.pfn(), vma),
-        // A migration entry: the kernel waits for the migration to end;
-        // one thread here cannot, so the access fails.
-        Some(_) => Step::Err(libc::EBUSY),
-    }
-}
-
-/// Call the pgmap's `->migrate_to_ram()` for the device-private page at
-/// `addr`, with a reference held across the call as `do_swap_page()` does.
-/// Err(errno) if the fault failed.
-fn device_fault(addr: u64, real: u64, pfn: u64, vma: &Vma, write: bool) -> Result<(), i32> {
-    let Some(p) = memmap::page_of(pfn) else {
-        return Err(libc::EFAULT);
-    };
-    let Some(f) = page::pgmap_of(p).and_then(|pg| PgmapPtr::registered(pg).migrate_to_ram())
-    else {
-        crate::warn_if!(
-            "do_swap_page",
-            true,
-            "device-private pfn {pfn:#x} has no pgmap with migrate_to_ram"
-        );
-        return Err(libc::EFAULT);
-    };
-    page::get(page::head(p));
-    let mut vmf = VmFault {
-        vma: vma.ptr,
-        gfp_mask: GFP_HIGHUSER_MOVABLE,
-        pgoff: vma.pgoff + (addr - vma.start) / PAGE_SIZE,
-        address: addr,
-        real_address: real,
-        flags: FAULT_FLAG_DEFAULT | if write { FAULT_FLAG_WRITE } else { 0 },
-        cow_page: 0,
-        page: p as *const Page as usize,
-    };
-    // SAFETY: `f` is the driver's migrate_to_ram for this page's pgmap,
-    // called as a fault calls it: with a vm_fault naming the VMA, the
-    // faulting address and the page, which holds a reference meanwhile.
-    let ret = unsafe { f(&mut vmf as *mut VmFault as *mut c_void) };
-    page::put(page::head(p));
-    if ret & VM_FAULT_ERROR != 0 {
-        return Err(libc::EFAULT);
-    }
-    Ok(())
-}
-
-/// A CPU access of `len` bytes at `addr` (within one page) of `mm`,
-/// faulting as needed, copying into or out of `buf` (may be empty). Takes
-/// the mmap lock for reading, as a fault does. 0 or -errno.
-pub fn access(mm: usize, addr: u64, buf: Option<&mut [u8]>, write: bool) -> i32 {
-    let len = buf.as_ref().map_or(0, |b| b.len() as u64);
-    let off = addr % PAGE_SIZE;
-    if off + len > PAGE_SIZE {
-        return -libc::EINVAL;
-    }
-    let base = addr - off;
-    if !mmap_lock(mm, false, true) {
-        return -libc::EINVAL;
-    }
-    let mut result = Err(libc::EAGAIN);
-    for _ in 0..FAULT_RETRIES {
-        match fault_step(mm, base, write) {
-            Step::Done(pfn) => {
-                result = Ok(pfn);
-                break;
-            }
-            Step::Err(e) => {
-                result = Err(e);
-                break;
-            }
-            Step::DevicePrivate(pfn, vma) => {
-                if let Err(e) = device_fault(base, addr, pfn, &vma, write) {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-    }
-    mmap_unlock(mm, false);
-    if let Err(e) = result {
-        crate::warn_if!(
-            "handle_mm_fault",
-            e == libc::EAGAIN,
-            "{addr:#x} is still device-private after {FAULT_RETRIES} faults: \
-             migrate_to_ram() returned without migrating"
-        );
-        return -e;
-    }
-    let pfn = result.unwrap_or(0);
-    let Some(va) = memmap::page_of(pfn).and_then(page_alloc::page_address) else {
-        return -libc::EFAULT;
-    };
-    if let Some(b) = buf {
-        let at = (va as u64 + off) as *mut u8;
-        // SAFETY: `va` is the live buffer of the system page mapped at
-        // `addr` (PAGE_SIZE bytes) and off + len <= PAGE_SIZE was checked;
-        // `b` is the caller's buffer of len bytes.
-        unsafe {
-            if write {
-                core::ptr::copy_nonoverlapping(b.as_ptr(), at, b.len());
-            } else {
-                core::ptr::copy_nonoverlapping(at, b.as_mut_ptr(), b.len());
-            }
-        }
-    }
-    0
 }

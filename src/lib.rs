@@ -19,6 +19,7 @@ mod atomics {
 
 pub mod address_space;
 pub mod counter;
+pub mod fault;
 pub mod ffi;
 pub mod ledger;
 pub mod memmap;
@@ -28,6 +29,7 @@ pub mod page;
 pub mod page_alloc;
 pub mod percpu_ref;
 pub mod pgmap;
+pub mod pte;
 pub mod request;
 pub mod slab;
 pub mod sync;

@@ -206,7 +206,10 @@ pub fn vma_setup(req: &Request, src: &mut [u64], dst: &mut [u64]) -> Result<Coll
     {
         return Err(libc::EINVAL);
     }
-    if req.fault_page.is_some_and(|p| !aspace::is_device_private(p)) {
+    if req
+        .fault_page
+        .is_some_and(|p| !aspace::is_device_private(p))
+    {
         return Err(libc::EINVAL);
     }
     let nr = nr as usize;

@@ -129,7 +129,11 @@ impl PgmapPtr {
     /// `pgmap->owner`.
     pub fn owner(self) -> Option<usize> {
         // SAFETY: per `new`; a plain field read by value.
-        unsafe { self.raw()?.as_ref().map(|p| addr_of!(p.owner).read() as usize) }
+        unsafe {
+            self.raw()?
+                .as_ref()
+                .map(|p| addr_of!(p.owner).read() as usize)
+        }
     }
 
     /// `pgmap->ops->migrate_to_ram`, read now.

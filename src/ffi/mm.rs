@@ -140,14 +140,14 @@ pub unsafe extern "C" fn memremap_mm_access(
         return -libc::EINVAL;
     };
     if buf.is_null() || len == 0 {
-        return aspace::access(mm, addr, None, write);
+        return crate::fault::access(mm, addr, None, write);
     }
     if len > aspace::PAGE_SIZE {
         return -libc::EINVAL;
     }
     // SAFETY: the caller's buffer of `len` bytes (test API contract).
     let b = unsafe { core::slice::from_raw_parts_mut(buf as *mut u8, len as usize) };
-    aspace::access(mm, addr, Some(b), write)
+    crate::fault::access(mm, addr, Some(b), write)
 }
 
 /// The `enum memremap_pte_kind` values.

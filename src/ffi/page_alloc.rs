@@ -37,7 +37,12 @@ pub unsafe extern "C" fn __alloc_pages_site(
     file: *const c_char,
     line: c_int,
 ) -> *mut Page {
-    out(page_alloc::alloc_pages(gfp, order, &site(file), line as u32))
+    out(page_alloc::alloc_pages(
+        gfp,
+        order,
+        &site(file),
+        line as u32,
+    ))
 }
 
 /// `alloc_page()`, exported as `alloc_page` (a weak alias, below).
