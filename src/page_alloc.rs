@@ -21,8 +21,11 @@ use std::sync::Mutex;
 
 /// Orders `0..MAX_ORDER` can be allocated (Linux 6.1's `MAX_ORDER`, 11).
 pub const MAX_ORDER: u32 = 11;
-/// `__GFP_NOWARN`.
+/// `__GFP_NOWARN`, `__GFP_NOFAIL`.
 const GFP_NOWARN: u32 = 0x2000;
+const GFP_NOFAIL: u32 = 0x8000;
+/// Attempts of a `__GFP_NOFAIL` allocation that fault injection fails.
+const NOFAIL_TRIES: u32 = 1000;
 const PAGE_SIZE: usize = 4096;
 
 struct Block {
@@ -106,8 +109,20 @@ pub fn alloc_pages(gfp: u32, order: u32, file: &str, line: u32) -> Option<&'stat
     let bytes = PAGE_SIZE << order;
     // Zeroed whatever `gfp` says (__GFP_ZERO or not), so that no test
     // reads uninitialised memory through a page a driver forgot to fill.
-    let raw = slab::alloc(bytes + PAGE_SIZE, true, file, line) as usize;
+    let mut raw = slab::alloc(bytes + PAGE_SIZE, true, file, line) as usize;
+    // __GFP_NOFAIL: the kernel retries for ever; injected failures are
+    // retried here (a bounded number of times, then a WARN).
+    let mut tries = 0;
+    while raw == 0 && gfp & GFP_NOFAIL != 0 && tries < NOFAIL_TRIES {
+        raw = slab::alloc(bytes + PAGE_SIZE, true, file, line) as usize;
+        tries += 1;
+    }
     if raw == 0 {
+        crate::warn_if!(
+            "alloc_pages",
+            gfp & GFP_NOFAIL != 0,
+            "__GFP_NOFAIL allocation failed {NOFAIL_TRIES} times"
+        );
         return None;
     }
     let addr = (raw + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
