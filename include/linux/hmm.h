@@ -13,8 +13,8 @@ struct mmu_interval_notifier;
  * allows (VALID: the pfn field names a page, possibly DEVICE_PRIVATE;
  * WRITE; ERROR: the device must fail the access) and the mapping order;
  * on input, what hmm_range_fault() must fault in (REQ_FAULT, REQ_WRITE).
- * (Linux 6.1; 6.14 adds the sticky HMM_PFN_DMA_MAPPED, 6.15
- * HMM_PFN_P2PDMA*.) hmm_range_fault() itself is not modelled yet.
+ * (Linux 6.1; later kernels add sticky flags such as HMM_PFN_DMA_MAPPED
+ * between ERROR and the order.) hmm_range_fault() is not modelled yet.
  */
 enum hmm_pfn_flags {
 	/* Output fields and flags */

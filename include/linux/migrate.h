@@ -10,8 +10,8 @@
 
 /*
  * The migrate pfn encoding: a pfn shifted up, with flags below.
- * (Linux 6.1; MIGRATE_PFN_LOCKED, bit 2, went in 5.16; 6.18 adds
- * MIGRATE_PFN_COMPOUND, bit 4, which this model does not have.)
+ * (Linux 6.1. In 5.14 bit 2 was MIGRATE_PFN_LOCKED, since removed; the THP
+ * device-migration series adds MIGRATE_PFN_COMPOUND, not modelled here.)
  */
 #define MIGRATE_PFN_VALID	(1UL << 0)
 #define MIGRATE_PFN_MIGRATE	(1UL << 1)
