@@ -519,6 +519,17 @@ static struct dev_pagemap *chunk0(void)
 	return mdev.devmem_count ? &mdev.devmem_chunks[0]->pagemap : NULL;
 }
 
+/* A report line: the step, then the device's counters and pins. */
+static void step(const char *what)
+{
+	struct dev_pagemap *pgmap = chunk0();
+
+	printf("    # %-34s calloc %lu cfree %lu pins %ld system pages %lu\n",
+	       what, mdev.calloc, mdev.cfree,
+	       pgmap ? memremap_pgmap_pins(pgmap) : -1L,
+	       memremap_system_pages_live());
+}
+
 /* Every mirrored page is device-private, referenced once, mapped once. */
 static void expect_on_device(struct mm_struct *mm, unsigned long n)
 {
@@ -548,6 +559,7 @@ KTAP_CASE(migrate_to_device_then_exit)
 	EXPECT_EQ(memremap_system_pages_live(), sys + n);
 	EXPECT_EQ(dmirror_migrate_to_device(&mirror, MIRROR_BASE,
 					    MIRROR_BASE + n * PAGE_SIZE), 0);
+	step("migrated 16 pages to the device:");
 	expect_on_device(mm, n);
 	EXPECT_EQ(mdev.devmem_count, 1);
 	EXPECT_EQ(mdev.calloc, n);
@@ -556,6 +568,7 @@ KTAP_CASE(migrate_to_device_then_exit)
 	EXPECT_EQ(memremap_system_pages_live(), sys + n);
 	/* The process exits: every device page is freed to the driver. */
 	mmput(mm);
+	step("the process exited:");
 	EXPECT_EQ(mdev.cfree, n);
 	EXPECT_EQ(memremap_pgmap_pins(chunk0()), 0);
 	EXPECT_EQ(memremap_system_pages_live(), sys);
@@ -574,8 +587,10 @@ KTAP_CASE(cpu_fault_migrates_a_device_page_back)
 
 	dmirror_migrate_to_device(&mirror, MIRROR_BASE,
 				  MIRROR_BASE + n * PAGE_SIZE);
+	step("migrated 8 pages to the device:");
 	dev_write(5, 0xdecade);			/* the device writes */
 	EXPECT_EQ(cpu_read(mm, 5), 0xdecade);	/* the CPU faults */
+	step("a CPU fault took one back:");
 	EXPECT_EQ(memremap_mm_entry(mm, MIRROR_BASE + 5 * PAGE_SIZE, &page,
 				    &val), MEMREMAP_PTE_PRESENT);
 	EXPECT_FALSE(is_zone_device_page(page));
@@ -611,8 +626,10 @@ KTAP_CASE(teardown_evicts_pages_still_in_use)
 				  MIRROR_BASE + n * PAGE_SIZE);
 	dev_write(7, 0xbeef);
 	EXPECT_EQ(memremap_pgmap_pins(chunk0()), n);
+	step("migrated 24 pages to the device:");
 	/* The device goes away while the process still maps its pages. */
 	dmirror_device_remove_chunks(&mdev);
+	step("the device evicted them and left:");
 	EXPECT_EQ(mdev.cfree, n);		/* each page_free()d once */
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);	/* unmapped, not abandoned */
 	for (i = 0; i < n; i++) {
