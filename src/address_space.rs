@@ -311,6 +311,17 @@ pub fn mmdrop(mm: usize) {
 
 /// Unmap everything: each entry drops its page's mapcount and reference.
 fn exit_mmap(mm: usize) {
+    let vmas = with_mm(mm, |st| st.vmas.clone()).unwrap_or_default();
+    for v in vmas.into_iter().map(read_vma) {
+        crate::mmu_notifier::invalidate(
+            mm,
+            v.ptr,
+            v.start,
+            v.end,
+            crate::mmu_notifier::MMU_NOTIFY_UNMAP,
+            0,
+        );
+    }
     let ptes = with_mm(mm, |st| std::mem::take(&mut st.ptes)).unwrap_or_default();
     for (addr, pte) in ptes {
         if crate::warn_if!(

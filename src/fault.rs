@@ -130,46 +130,45 @@ fn device_fault(addr: u64, real: u64, pfn: u64, vma: &Vma, write: bool) -> Resul
 /// A CPU access of `len` bytes at `addr` (within one page) of `mm`,
 /// faulting as needed, copying into or out of `buf` (may be empty). Takes
 /// the mmap lock for reading, as a fault does. 0 or -errno.
+/// `handle_mm_fault()` at `addr` of `mm`, the mmap lock held by the
+/// caller: the pfn now mapped there for the access, or the errno of the
+/// failed fault (EAGAIN: still device-private after a few faults).
+pub fn handle_mm_fault(mm: usize, addr: u64, write: bool) -> Result<u64, i32> {
+    let base = addr - addr % PAGE_SIZE;
+    for _ in 0..FAULT_RETRIES {
+        match fault_step(mm, base, write) {
+            Step::Done(pfn) => return Ok(pfn),
+            Step::Err(e) => return Err(e),
+            Step::DevicePrivate(pfn, vma) => device_fault(base, addr, pfn, &vma, write)?,
+        }
+    }
+    crate::warn_if!(
+        "handle_mm_fault",
+        true,
+        "{addr:#x} is still device-private after {FAULT_RETRIES} faults: \
+         migrate_to_ram() returned without migrating"
+    );
+    Err(libc::EAGAIN)
+}
+
+/// A CPU access of `len` bytes at `addr` (within one page) of `mm`,
+/// faulting as needed, copying into or out of `buf` (may be empty). Takes
+/// the mmap lock for reading, as a fault does. 0 or -errno.
 pub fn access(mm: usize, addr: u64, buf: Option<&mut [u8]>, write: bool) -> i32 {
     let len = buf.as_ref().map_or(0, |b| b.len() as u64);
     let off = addr % PAGE_SIZE;
     if off + len > PAGE_SIZE {
         return -libc::EINVAL;
     }
-    let base = addr - off;
     if !mmap_lock(mm, false, true) {
         return -libc::EINVAL;
     }
-    let mut result = Err(libc::EAGAIN);
-    for _ in 0..FAULT_RETRIES {
-        match fault_step(mm, base, write) {
-            Step::Done(pfn) => {
-                result = Ok(pfn);
-                break;
-            }
-            Step::Err(e) => {
-                result = Err(e);
-                break;
-            }
-            Step::DevicePrivate(pfn, vma) => {
-                if let Err(e) = device_fault(base, addr, pfn, &vma, write) {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-    }
+    let result = handle_mm_fault(mm, addr, write);
     mmap_unlock(mm, false);
-    if let Err(e) = result {
-        crate::warn_if!(
-            "handle_mm_fault",
-            e == libc::EAGAIN,
-            "{addr:#x} is still device-private after {FAULT_RETRIES} faults: \
-             migrate_to_ram() returned without migrating"
-        );
-        return -e;
-    }
-    let pfn = result.unwrap_or(0);
+    let pfn = match result {
+        Ok(pfn) => pfn,
+        Err(e) => return -e,
+    };
     let Some(va) = memmap::page_of(pfn).and_then(page_alloc::page_address) else {
         return -libc::EFAULT;
     };

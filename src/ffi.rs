@@ -9,6 +9,7 @@
 //! library. That is the kernel's own contract for these APIs.
 #![allow(clippy::missing_safety_doc)]
 
+pub mod hmm;
 pub mod migrate;
 pub mod mm;
 pub mod page_alloc;

@@ -12,6 +12,7 @@
 
 use crate::address_space::{self as aspace, Pte, Vma, PAGE_SIZE, VM_HUGETLB, VM_SPECIAL, VM_WRITE};
 use crate::memmap;
+use crate::mmu_notifier::{self as mmu, MMU_NOTIFY_CLEAR, MMU_NOTIFY_MIGRATE};
 use crate::page;
 use crate::types::Page;
 
@@ -94,6 +95,8 @@ fn try_to_migrate(p: &Page) {
         if !pte.holds_page() {
             continue;
         }
+        let vma = aspace::vma_lookup(mm, addr).unwrap_or(0);
+        mmu::invalidate(mm, vma, addr, addr + PAGE_SIZE, MMU_NOTIFY_CLEAR, 0);
         if aspace::replace(mm, addr, Some(pte), Some(Pte::migration(pfn, pte.write()))) {
             aspace::rmap_remove(p);
             page::put(p);
@@ -222,6 +225,7 @@ pub fn vma_setup(req: &Request, src: &mut [u64], dst: &mut [u64]) -> Result<Coll
         "migrate_vma_setup() without the mmap lock of mm {:#x}",
         vma.mm
     );
+    mmu::invalidate(vma.mm, vma.ptr, start, end, MMU_NOTIFY_MIGRATE, req.owner);
     let mut out = Collected {
         start,
         ..Default::default()
@@ -309,7 +313,9 @@ fn insert_page(vma: &Vma, addr: u64, newpage: &Page, src: &mut u64) {
 /// `__migrate_device_pages()`: move each selected source to the
 /// destination the driver gave; `vma` (with the range start and the fault
 /// page) only for `migrate_vma_pages()`.
-pub fn pages(src: &mut [u64], dst: &[u64], vma: Option<(&Vma, u64, Option<&Page>)>) {
+pub fn pages(src: &mut [u64], dst: &[u64], vma: Option<(&Vma, u64, Option<&Page>, usize)>) {
+    let end = vma.map_or(0, |v| v.1 + src.len() as u64 * PAGE_SIZE);
+    let mut notified = false;
     for (i, (s, &d)) in src.iter_mut().zip(dst).enumerate() {
         let Some(newpage) = mpfn_page(d) else {
             *s &= !MIGRATE_PFN_MIGRATE;
@@ -320,7 +326,14 @@ pub fn pages(src: &mut [u64], dst: &[u64], vma: Option<(&Vma, u64, Option<&Page>
                 continue;
             }
             match vma {
-                Some((v, start, _)) => insert_page(v, start + i as u64 * PAGE_SIZE, newpage, s),
+                Some((v, start, _, owner)) => {
+                    let addr = start + i as u64 * PAGE_SIZE;
+                    if !notified {
+                        notified = true;
+                        mmu::invalidate(v.mm, v.ptr, addr, end, MMU_NOTIFY_MIGRATE, owner);
+                    }
+                    insert_page(v, addr, newpage, s)
+                }
                 None => {
                     crate::warn_if!(
                         "migrate_device_pages",

@@ -17,6 +17,7 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
@@ -72,6 +73,8 @@ struct dmirror_device {
 
 struct dmirror {
 	struct dmirror_device *mdevice;
+	struct mmu_interval_notifier notifier;
+	struct mutex mutex;		/* protects pt against invalidation */
 	struct mm_struct *mm;
 	struct page *pt[MIRROR_PAGES];
 	bool pt_write[MIRROR_PAGES];
@@ -87,6 +90,35 @@ static struct dmirror_chunk *page_to_chunk(struct page *page)
 {
 	return container_of(page->pgmap, struct dmirror_chunk, pagemap);
 }
+
+/* ---- the mirror: invalidations zap the device's page table ---- */
+
+static bool dmirror_interval_invalidate(struct mmu_interval_notifier *mni,
+					const struct mmu_notifier_range *range,
+					unsigned long cur_seq)
+{
+	struct dmirror *dmirror = container_of(mni, struct dmirror, notifier);
+	unsigned long addr;
+
+	/* Our own migrations keep the mirror in step themselves. */
+	if (range->event == MMU_NOTIFY_MIGRATE &&
+	    range->owner == dmirror->mdevice)
+		return true;
+	mutex_lock(&dmirror->mutex);
+	mmu_interval_set_seq(mni, cur_seq);
+	for (addr = range->start; addr < range->end; addr += PAGE_SIZE) {
+		unsigned long idx = (addr - MIRROR_BASE) >> PAGE_SHIFT;
+
+		if (addr >= MIRROR_BASE && idx < MIRROR_PAGES)
+			dmirror->pt[idx] = NULL;
+	}
+	mutex_unlock(&dmirror->mutex);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops dmirror_mn_ops = {
+	.invalidate = dmirror_interval_invalidate,
+};
 
 /* ---- device memory: chunks, the free list, page_free ---- */
 
@@ -471,6 +503,9 @@ static struct mm_struct *setup(unsigned long n)
 	memset(&mirror, 0, sizeof(mirror));
 	mirror.mdevice = &mdev;
 	mirror.mm = mm;
+	mutex_init(&mirror.mutex);
+	mmu_interval_notifier_insert(&mirror.notifier, mm, MIRROR_BASE,
+				     MIRROR_PAGES * PAGE_SIZE, &dmirror_mn_ops);
 	vma = memremap_mm_add_vma(mm, MIRROR_BASE,
 				  MIRROR_BASE + MIRROR_PAGES * PAGE_SIZE,
 				  VM_READ | VM_WRITE);
@@ -568,6 +603,7 @@ KTAP_CASE(migrate_to_device_then_exit)
 	EXPECT_EQ(memremap_system_pages_live(), sys + n);
 	/* The process exits: every device page is freed to the driver. */
 	mmput(mm);
+	mmu_interval_notifier_remove(&mirror.notifier);
 	step("the process exited:");
 	EXPECT_EQ(mdev.cfree, n);
 	EXPECT_EQ(memremap_pgmap_pins(chunk0()), 0);
@@ -609,6 +645,7 @@ KTAP_CASE(cpu_fault_migrates_a_device_page_back)
 	EXPECT_EQ(mdev.cfree, 2);
 	EXPECT_EQ(cpu_read(mm, 2), 77);
 	mmput(mm);
+	mmu_interval_notifier_remove(&mirror.notifier);
 	EXPECT_EQ(mdev.cfree, n);
 	dmirror_device_remove_chunks(&mdev);
 	EXPECT_EQ(memremap_ledger_count(), 0);
@@ -630,6 +667,9 @@ KTAP_CASE(teardown_evicts_pages_still_in_use)
 	/* The device goes away while the process still maps its pages. */
 	dmirror_device_remove_chunks(&mdev);
 	step("the device evicted them and left:");
+	/* Unmapping them for eviction invalidated the device's mirror. */
+	for (i = 0; i < n; i++)
+		EXPECT_NULL(mirror.pt[i]);
 	EXPECT_EQ(mdev.cfree, n);		/* each page_free()d once */
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);	/* unmapped, not abandoned */
 	for (i = 0; i < n; i++) {
@@ -642,6 +682,7 @@ KTAP_CASE(teardown_evicts_pages_still_in_use)
 	}
 	EXPECT_EQ(memremap_system_pages_live(), sys + n);
 	mmput(mm);
+	mmu_interval_notifier_remove(&mirror.notifier);
 	EXPECT_EQ(memremap_system_pages_live(), sys);
 	EXPECT_EQ(memremap_ledger_count(), 0);
 	EXPECT_WARNS(0);
@@ -663,6 +704,7 @@ KTAP_CASE(a_second_chunk_when_the_first_runs_out)
 	dmirror_device_remove_chunks(&mdev);
 	EXPECT_EQ(cpu_read(mm, 3), 10);
 	mmput(mm);
+	mmu_interval_notifier_remove(&mirror.notifier);
 	EXPECT_EQ(memremap_ledger_count(), 0);
 	EXPECT_WARNS(0);
 }
@@ -693,6 +735,7 @@ KTAP_CASE(allocation_failures_at_every_site)
 			EXPECT_EQ(cpu_read(mm, i), i * 3 + 1);
 		EXPECT_EQ(mdev.calloc, mdev.cfree);
 		mmput(mm);
+		mmu_interval_notifier_remove(&mirror.notifier);
 		EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 		EXPECT_EQ(memremap_ledger_count(), 0);
 	}

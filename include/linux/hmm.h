@@ -3,10 +3,10 @@
 #ifndef _LINUX_HMM_H
 #define _LINUX_HMM_H
 
+#include <linux/kconfig.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/types.h>
-
-struct mmu_interval_notifier;
 
 /*
  * The flags of an hmm_range's pfns: on output, what the CPU mapping
@@ -14,7 +14,7 @@ struct mmu_interval_notifier;
  * WRITE; ERROR: the device must fail the access) and the mapping order;
  * on input, what hmm_range_fault() must fault in (REQ_FAULT, REQ_WRITE).
  * (Linux 6.1; later kernels add sticky flags such as HMM_PFN_DMA_MAPPED
- * between ERROR and the order.) hmm_range_fault() is not modelled yet.
+ * between ERROR and the order.)
  */
 enum hmm_pfn_flags {
 	/* Output fields and flags */
@@ -65,6 +65,22 @@ struct hmm_range {
 	void			*dev_private_owner;
 };
 
+/*
+ * Fill @range->hmm_pfns for [start, end) of the notifier's mm, the mmap
+ * lock held: each page's pfn and HMM_PFN_* flags (0: not present, ERROR:
+ * no readable VMA), DEVICE_PRIVATE pages of @dev_private_owner as they
+ * are, faulting in (and migrating back to RAM) what the input flags
+ * require. -EBUSY when the notifier was invalidated since
+ * @notifier_seq (begin again with mmu_interval_read_begin()); -EFAULT
+ * when a required page cannot be had; -EPERM for a write to a read-only
+ * VMA.
+ */
+int hmm_range_fault(struct hmm_range *range);
+
 #define HMM_RANGE_DEFAULT_TIMEOUT 1000	/* ms */
+
+#ifdef CONFIG_ZONE_DEVICE
+#include <memremap/abi.h>
+#endif
 
 #endif /* _LINUX_HMM_H */

@@ -11,9 +11,12 @@ struct completion;
 struct dev_pagemap;
 struct device;
 struct folio;
+struct hmm_range;
 struct memremap_warn_record;
 struct migrate_vma;
 struct mm_struct;
+struct mmu_interval_notifier;
+struct mmu_interval_notifier_ops;
 struct page;
 struct percpu_ref;
 struct vm_area_struct;
@@ -224,6 +227,16 @@ unsigned long memremap_ledger_count(void);
 unsigned long memremap_ledger_print(void);
 
 void memremap_ledger_at_exit(bool on);
+
+int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub, struct mm_struct *mm, unsigned long start, unsigned long length, const struct mmu_interval_notifier_ops *ops);
+
+void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
+
+unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);
+
+int hmm_range_fault(struct hmm_range *range);
+
+unsigned long memremap_mmu_notifiers_live(void);
 
 int migrate_vma_setup(struct migrate_vma *args);
 

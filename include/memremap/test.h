@@ -175,6 +175,9 @@ unsigned long memremap_mm_nr_entries(struct mm_struct *mm);
 /* Live mms. */
 unsigned long memremap_mm_live(void);
 
+/* Interval notifiers inserted and not removed (linux/mmu_notifier.h). */
+unsigned long memremap_mmu_notifiers_live(void);
+
 /* page_mapcount(): mappings of @page (entries naming it, not migration). */
 int memremap_page_mapcount(const struct page *page);
 

@@ -95,7 +95,8 @@ pub unsafe extern "C" fn migrate_vma_pages(args: *mut MigrateVma) {
         return;
     };
     let fault = page_opt(a.fault_page);
-    migrate::pages(src, dst, vma.as_ref().map(|v| (v, a.start, fault)));
+    let owner = a.pgmap_owner as usize;
+    migrate::pages(src, dst, vma.as_ref().map(|v| (v, a.start, fault, owner)));
 }
 
 #[no_mangle]
