@@ -62,6 +62,7 @@ CHECK_EXTRA :=
 .DEFAULT_GOAL := all
 include c-tests/callers/callers.mk
 include c-tests/reference/reference.mk
+include c-tests/drivers/drivers.mk
 include c-tests/hostile/hostile.mk
 
 .PHONY: all header check check-header check-headers check-cargo check-c \
