@@ -37,8 +37,8 @@ static bool warned(const char *s)
 
 /*
  * What iomem_resource holds from the start, as the kernel's boot code
- * fills it: the page allocator's "System RAM", below every other region
- * the suite makes, so the first child.
+ * fills it: the page allocator's "System RAM" (at 128 TiB), below every
+ * region whose place in the list the suite checks, so the first child.
  */
 #define BOOT_REGIONS	1
 

@@ -13,9 +13,13 @@ use super::{
 use crate::types::Page;
 use std::sync::atomic::Ordering;
 
-/// First pfn of System RAM (256 MiB): below every pgmap the tests map and
-/// far below where `request_free_mem_region()` searches (from the top).
-pub const SYSTEM_FIRST_PFN: u64 = 0x1_0000;
+/// First pfn of System RAM: physical 128 TiB. Not low, as a machine's
+/// RAM would be: the suites map pgmaps low (from pfn 0, at 1 GiB, 4, 8, 16,
+/// 40, 64 GiB, ..., 2^39-2^46 bytes) and the differential campaign draws
+/// layouts from pfn 0 and 1 GiB up to 1 TiB, and at multiples of 2^48
+/// bytes; nothing maps at 2^47, and `request_free_mem_region()`, which
+/// searches down from 2^52, never gets this far.
+pub const SYSTEM_FIRST_PFN: u64 = 1 << 35;
 /// Pfns of System RAM: 512 MiB.
 pub const SYSTEM_PFNS: u64 = 0x2_0000;
 /// `ZONE_NORMAL` on x86_64.
