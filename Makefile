@@ -62,9 +62,11 @@ CHECK_EXTRA :=
 .DEFAULT_GOAL := all
 include c-tests/callers/callers.mk
 include c-tests/reference/reference.mk
-include c-tests/hostile/hostile.mk
+include c-tests/drivers/drivers.mk
 include c-tests/generations/generations.mk
 include c-tests/fuzz/fuzz.mk
+# Last: check-valgrind's prerequisites are every suite the others added.
+include c-tests/hostile/hostile.mk
 
 .PHONY: all header check check-header check-headers check-cargo check-c \
 	check-ktap check-loom check-lint lint-fmt lint-clippy \

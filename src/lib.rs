@@ -7,11 +7,13 @@
 //!
 //! - leaves: [`types`], [`trace`], [`warn`]; [`counter`], [`offset`], [`slab`],
 //!   [`sync`], [`generation`]
-//! - [`memmap`], [`percpu_ref`], [`devres`], [`dma`], [`vmalloc`], side by side
-//! - [`resource`] and [`device`], side by side
+//! - [`memmap`], [`percpu_ref`], [`devres`], [`dma`], [`vmalloc`],
+//!   [`pte`], [`mmu_notifier`], side by side
+//! - [`resource`], [`device`] and [`page_alloc`], side by side
 //! - [`pgmap`] -> [`page`] (with `page::zone_device`, the API generations'
 //!   variants of its init and free, and `page::dump`) -> [`request`] ->
 //!   [`ledger`]
+//! - [`address_space`] -> [`fault`] and [`migrate`], side by side -> [`hmm`]
 //! - [`ffi`], the C boundary, one file per header family, holding no logic.
 //!
 //! See docs/DESIGN.md for the contract.
@@ -41,15 +43,19 @@ pub mod generation;
 
 // Layer 1: what a pgmap and a driver are made of, none knowing another:
 // the struct pages, the refcount, a device's managed resources, DMA
-// mappings, vmalloc.
+// mappings, vmalloc, the swap-entry form of a pte, interval notifiers.
 pub mod devres;
 pub mod dma;
 pub mod memmap;
+pub mod mmu_notifier;
 pub mod percpu_ref;
+pub mod pte;
 pub mod vmalloc;
 
-// Layer 2: the iomem resource tree and devices, on devres.
+// Layer 2: the iomem resource tree and devices, on devres; the page
+// allocator over the memmap's System RAM (page's free path ends there).
 pub mod device;
+pub mod page_alloc;
 pub mod resource;
 
 // Layer 3: the pgmap.
@@ -64,7 +70,18 @@ pub mod request;
 // Layer 6: the ledger of what is alive.
 pub mod ledger;
 
-// Layer 7: the C boundary.
+// Layer 7: process address spaces, on pages and pgmaps.
+pub mod address_space;
+
+// Layer 8: what moves pages between them and devices, side by side: CPU
+// faults, migration.
+pub mod fault;
+pub mod migrate;
+
+// Layer 9: mirroring an address space (hmm_range_fault()).
+pub mod hmm;
+
+// Layer 10: the C boundary.
 pub mod ffi;
 
 /// Unit tests that read global counters (WARNs, allocations) take this.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The memmap, on demand: `struct page`s exist from the first time anything
 //! asks for them, a chunk of 512 (one 2 MiB subsection) at a time, for the
-//! pfns of a span ([`spans`]) someone added.
+//! pfns of a span ([`spans`]) someone added, or of System RAM as the page
+//! allocator reaches them ([`system`]).
 //!
 //! A three-level radix tree maps a chunk number (`pfn >> 9`) to its 32 KiB
 //! array of pages, so `pfn_to_page()` is three loads. As in the kernel's
@@ -11,9 +12,13 @@
 
 mod arena;
 mod spans;
+mod system;
 
 pub use arena::bytes;
 pub use spans::{remove as remove_spans, spans, spans_mut, Span, Spans, SpansMut};
+pub use system::{
+    ensure_system_chunk, is_system, is_system_pfn, system_flags, SYSTEM_FIRST_PFN, SYSTEM_PFNS,
+};
 
 use crate::types::{Page, MAX_PFN_BITS};
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};

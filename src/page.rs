@@ -217,6 +217,8 @@ pub fn put(folio: &Page) {
         DropRef::Last => {
             if memmap::is_zone_device(folio) {
                 free_zone_device_page(folio);
+            } else if memmap::is_system(folio) {
+                crate::page_alloc::release(folio);
             }
         }
         DropRef::Idle(v) => {

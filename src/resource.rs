@@ -7,7 +7,11 @@
 //!
 //! This module knows nothing of pgmaps: `request_free()` is handed the
 //! ranges mapped pgmaps cover, and `pgmap` asks `region_intersects()`.
+//! It holds one resource from the start, as the kernel's boot code
+//! registers RAM: "System RAM" over the page allocator's pfns
+//! (`memmap::SYSTEM_*`), so no pgmap and no free region can meet them.
 
+mod boot;
 mod craw;
 
 use crate::slab;
@@ -15,6 +19,7 @@ use crate::types::MAX_PHYSMEM_BITS;
 use core::ffi::c_char;
 pub use craw::{memremap_iomem_resource, Resource, Root};
 use craw::{name_of, CRes};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// `IORESOURCE_TYPE_BITS`.
@@ -62,8 +67,15 @@ struct Node {
 /// The children of `iomem_resource`, by start.
 static TREE: Mutex<Vec<Node>> = Mutex::new(Vec::new());
 
+/// Whether the boot resources are in the tree yet.
+static BOOTED: AtomicBool = AtomicBool::new(false);
+
 fn tree() -> std::sync::MutexGuard<'static, Vec<Node>> {
-    TREE.lock().unwrap_or_else(|e| e.into_inner())
+    let mut t = TREE.lock().unwrap_or_else(|e| e.into_inner());
+    if !BOOTED.swap(true, Ordering::Relaxed) {
+        boot::boot(&mut t);
+    }
+    t
 }
 
 /// Bring the C links under `parent` in line with `nodes`.

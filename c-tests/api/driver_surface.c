@@ -12,6 +12,7 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/gfp.h>
 #include <linux/ioport.h>
 #include <linux/kdev_t.h>
 #include <linux/memremap.h>
@@ -34,13 +35,37 @@ static bool warned(const char *s)
 	return memremap_warn_last(&rec) && strstr(rec.message, s);
 }
 
+/*
+ * What iomem_resource holds from the start, as the kernel's boot code
+ * fills it: the page allocator's "System RAM" (at 128 TiB), below every
+ * region whose place in the list the suite checks, so the first child.
+ */
+#define BOOT_REGIONS	1
+
+static bool is_system_ram(const struct resource *r)
+{
+	return r && !strcmp(r->name, "System RAM") &&
+	       r->flags == (IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY) &&
+	       r->desc == IORES_DESC_NONE && r->parent == &iomem_resource &&
+	       !r->child;
+}
+
+/* The first child of iomem_resource after the boot resources. */
+static struct resource *first_region(void)
+{
+	struct resource *ram = iomem_resource.child;
+
+	return is_system_ram(ram) ? ram->sibling : ram;
+}
+
 /* Nothing of this suite's kinds may outlive a case. */
 #define case_done()							\
 	do {								\
 		EXPECT_EQ(memremap_dma_live(), 0);			\
 		EXPECT_EQ(memremap_devres_live(), 0);			\
-		EXPECT_EQ(memremap_iomem_regions(), 0);			\
-		EXPECT_NULL(iomem_resource.child);			\
+		EXPECT_EQ(memremap_iomem_regions(), BOOT_REGIONS);	\
+		EXPECT_TRUE(is_system_ram(iomem_resource.child));	\
+		EXPECT_NULL(first_region());				\
 	} while (0)
 
 /* ---- a device with a release that counts ---- */
@@ -126,7 +151,7 @@ KTAP_CASE(free_region_is_the_top_section_aligned_hole)
 	EXPECT_EQ(a->desc, IORES_DESC_DEVICE_PRIVATE_MEMORY);
 	EXPECT_TRUE(!strcmp(a->name, "dmem a"));
 	EXPECT_PTR_EQ(a->parent, &iomem_resource);
-	EXPECT_PTR_EQ(iomem_resource.child, a);
+	EXPECT_PTR_EQ(first_region(), a);
 
 	b = request_free_mem_region(&iomem_resource, SECTION + 1, "dmem b");
 	EXPECT_FALSE(IS_ERR(b));
@@ -135,10 +160,10 @@ KTAP_CASE(free_region_is_the_top_section_aligned_hole)
 	EXPECT_EQ(resource_size(b), 2 * SECTION);
 	EXPECT_EQ(b->end, a->start - 1);
 	/* Siblings by address, as the kernel links them. */
-	EXPECT_PTR_EQ(iomem_resource.child, b);
+	EXPECT_PTR_EQ(first_region(), b);
 	EXPECT_PTR_EQ(b->sibling, a);
 	EXPECT_NULL(a->sibling);
-	EXPECT_EQ(memremap_iomem_regions(), 2);
+	EXPECT_EQ(memremap_iomem_regions(), BOOT_REGIONS + 2);
 
 	/* The region is the driver's to map. */
 	set_pgmap(&pgmap, MEMORY_DEVICE_PRIVATE, a->start, resource_size(a));
@@ -146,7 +171,7 @@ KTAP_CASE(free_region_is_the_top_section_aligned_hole)
 	memunmap_pages(&pgmap);
 
 	release_mem_region(b->start, resource_size(b));
-	EXPECT_PTR_EQ(iomem_resource.child, a);
+	EXPECT_PTR_EQ(first_region(), a);
 	release_mem_region(a->start, resource_size(a));
 	EXPECT_WARNS(0);
 	case_done();
@@ -253,7 +278,7 @@ KTAP_CASE(release_of_a_range_not_held_warns)
 		return;
 	release_mem_region(a->start, SZ_2M);
 	EXPECT_WARNS(2);
-	EXPECT_EQ(memremap_iomem_regions(), 1);
+	EXPECT_EQ(memremap_iomem_regions(), BOOT_REGIONS + 1);
 	release_mem_region(a->start, SECTION);
 	/* And twice. */
 	release_mem_region(TOP - SECTION, SECTION);
@@ -390,6 +415,44 @@ KTAP_CASE(resource_allocation_failures)
 	put_device(&dev);
 	EXPECT_EQ(released, 1);
 	EXPECT_WARNS(0);
+	case_done();
+}
+
+/*
+ * The page allocator's memory is the "System RAM" resource: its pages lie
+ * in it, no pgmap may map it, no driver may claim it, and the free-region
+ * search never hands it out (it searches from the top, and skips it).
+ */
+KTAP_CASE(the_page_allocators_memory_is_system_ram)
+{
+	struct resource *ram = iomem_resource.child;
+	struct dev_pagemap pgmap;
+	struct page *page;
+	u64 pa;
+
+	EXPECT_TRUE(is_system_ram(ram));
+	if (!is_system_ram(ram))
+		return;
+	page = alloc_page(GFP_KERNEL);
+	EXPECT_NOT_NULL(page);
+	if (!page)
+		return;
+	pa = (u64)page_to_pfn(page) << PAGE_SHIFT;
+	EXPECT_TRUE(pa >= ram->start && pa + PAGE_SIZE - 1 <= ram->end);
+	EXPECT_EQ(region_intersects(pa, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+				    IORES_DESC_NONE), REGION_INTERSECTS);
+	__free_page(page);
+
+	/* memremap_pages() over it: -ENXIO with a WARN_ONCE. */
+	memremap_warn_rearm();
+	set_pgmap(&pgmap, MEMORY_DEVICE_PRIVATE, ram->start, SZ_2M);
+	EXPECT_EQ(map_err(&pgmap), -ENXIO);
+	EXPECT_WARNS(1);
+	EXPECT_TRUE(warned("attempted on ram region"));
+	EXPECT_FALSE(memremap_pgmap_is_mapped(&pgmap));
+	/* Busy: no region inside it for anyone else. */
+	EXPECT_NULL(request_mem_region(ram->start + SZ_2M, SZ_2M, "inside"));
+	EXPECT_WARNS(1);
 	case_done();
 }
 
@@ -926,7 +989,7 @@ KTAP_CASE(every_failed_allocation_of_a_probe_unwinds)
 		EXPECT_EQ(released, 1);
 		EXPECT_EQ(memremap_kmalloc_live(), live);
 		EXPECT_EQ(memremap_devres_live(), 0);
-		EXPECT_EQ(memremap_iomem_regions(), 0);
+		EXPECT_EQ(memremap_iomem_regions(), BOOT_REGIONS);
 	}
 	/*
 	 * devm_kzalloc, the resource and its devres entry, kvcalloc, an
@@ -949,6 +1012,7 @@ KTAP_MAIN("driver_surface",
 	  KTAP_ENTRY(devm_free_region_goes_with_its_device),
 	  KTAP_ENTRY(devm_release_mem_region_wants_a_managed_region),
 	  KTAP_ENTRY(resource_allocation_failures),
+	  KTAP_ENTRY(the_page_allocators_memory_is_system_ram),
 	  KTAP_ENTRY(last_put_releases_devres_newest_first),
 	  KTAP_ENTRY(devm_memremap_pages_rides_the_same_list),
 	  KTAP_ENTRY(devm_add_action_or_reset_runs_the_action_on_failure),

@@ -68,4 +68,34 @@
 #define GFP_HIGHUSER	(GFP_USER | __GFP_HIGHMEM)
 #define GFP_HIGHUSER_MOVABLE	(GFP_HIGHUSER | __GFP_MOVABLE)
 
+/*
+ * The page allocator, over the library's own system RAM (docs/DESIGN.md
+ * section 10): real struct pages with pfns, not ZONE_DEVICE, each with a
+ * PAGE_SIZE << order buffer page_address() returns. Pages are recorded in
+ * the allocation ledger at the caller's site (a leaked page fails a test
+ * like a leaked kmalloc()), and memremap_kmalloc_fail_nth() fails them.
+ * A block of order > 0 carries its reference on its first page; free it
+ * with __free_pages() of the same order (or put_page() to zero).
+ *
+ * alloc_page() and __free_page() are functions here, not the kernel's
+ * macros, so that programs with their own (older mocks) still build; the
+ * library's are weak.
+ */
+struct page;
+struct vm_area_struct;
+
+#define MAX_ORDER 11
+
+struct page *__alloc_pages_site(gfp_t gfp, unsigned int order,
+				const char *file, int line);
+#define alloc_pages(gfp, order) \
+	__alloc_pages_site((gfp), (order), __FILE__, __LINE__)
+struct page *alloc_page(gfp_t gfp);
+void __free_pages(struct page *page, unsigned int order);
+void __free_page(struct page *page);
+
+/* No NUMA policy here: the VMA and address only name the caller's use. */
+#define alloc_page_vma(gfp, vma, addr) \
+	((void)(vma), (void)(addr), alloc_pages((gfp), 0))
+
 #endif /* __LINUX_GFP_H */

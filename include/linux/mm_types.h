@@ -370,14 +370,7 @@ enum vm_fault_reason {
 			VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON |		\
 			VM_FAULT_HWPOISON_LARGE | VM_FAULT_FALLBACK)
 
-/* A user mapping: only what the pgmap callers read. */
-struct vm_area_struct {
-	unsigned long vm_start;
-	unsigned long vm_end;
-	struct mm_struct *vm_mm;
-	/* File offset of vm_start, in pages (linear_page_index()). */
-	unsigned long vm_pgoff;
-};
+/* struct vm_area_struct: with the address spaces, at the end. */
 
 /* A page fault, as ->migrate_to_ram() sees it: the fields it reads. */
 struct vm_fault {
@@ -390,5 +383,126 @@ struct vm_fault {
 	struct page *cow_page;
 	struct page *page;
 };
+
+/*
+ * ---- Address spaces (memremap's model, docs/DESIGN.md section 10) ----
+ *
+ * An mm is made by memremap_mm_create() (memremap/test.h) and owned by the
+ * library; so are its VMAs. Instead of page tables the library keeps one
+ * entry per mapped page: a present page, or a swap entry in the kernel's
+ * swp_entry_t form (device-private or migration, <linux/swapops.h>).
+ * The kernel declares mmget() and friends in <linux/sched/mm.h>, the
+ * mmap_lock calls in <linux/mmap_lock.h>, find_vma(), vma_lookup() and
+ * page_address() in <linux/mm.h>; they are declared here, which all of
+ * those include.
+ */
+
+struct file;
+struct vm_operations_struct;
+
+/* vm_flags (Linux 6.1, include/linux/mm.h). */
+#define VM_NONE		0x00000000UL
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_PFNMAP	0x00000400UL
+#define VM_IO		0x00004000UL
+#define VM_DONTEXPAND	0x00040000UL
+#define VM_HUGETLB	0x00400000UL
+#define VM_MIXEDMAP	0x10000000UL
+#define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
+
+/* enum fault_flag (Linux 6.1): struct vm_fault's flags. */
+enum fault_flag {
+	FAULT_FLAG_WRITE =		1 << 0,
+	FAULT_FLAG_MKWRITE =		1 << 1,
+	FAULT_FLAG_ALLOW_RETRY =	1 << 2,
+	FAULT_FLAG_RETRY_NOWAIT =	1 << 3,
+	FAULT_FLAG_KILLABLE =		1 << 4,
+	FAULT_FLAG_TRIED =		1 << 5,
+	FAULT_FLAG_USER =		1 << 6,
+	FAULT_FLAG_REMOTE =		1 << 7,
+	FAULT_FLAG_INSTRUCTION =	1 << 8,
+	FAULT_FLAG_INTERRUPTIBLE =	1 << 9,
+	FAULT_FLAG_UNSHARE =		1 << 10,
+	FAULT_FLAG_ORIG_PTE_VALID =	1 << 11,
+};
+
+/* A swap entry: type in the top bits, offset (here: a pfn) below. */
+typedef struct {
+	unsigned long val;
+} swp_entry_t;
+
+/*
+ * struct mm_struct - an address space: the fields drivers may read.
+ * @mm_users: users (mmget()/mmput()); the last mmput() unmaps everything
+ * @mm_count: references to the struct itself (mmgrab()/mmdrop())
+ * @map_count: number of VMAs
+ * @task_size: size of the user address space
+ */
+struct mm_struct {
+	atomic_t mm_users;
+	atomic_t mm_count;
+	int map_count;
+	unsigned long task_size;
+};
+
+/*
+ * struct vm_area_struct - a user mapping [@vm_start, @vm_end) of @vm_mm.
+ * A VMA with no @vm_ops is anonymous (the only kind the model maps);
+ * @vm_pgoff is the page offset of @vm_start (linear_page_index()).
+ */
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	struct mm_struct *vm_mm;
+	unsigned long vm_flags;
+	const struct vm_operations_struct *vm_ops;
+	unsigned long vm_pgoff;
+	struct file *vm_file;
+	void *vm_private_data;
+};
+
+_Static_assert(offsetof(struct mm_struct, task_size) == 16,
+	       "mm_struct.task_size at 16");
+_Static_assert(offsetof(struct vm_area_struct, vm_pgoff) == 40,
+	       "vm_area_struct.vm_pgoff at 40");
+_Static_assert(sizeof(struct vm_area_struct) == 64,
+	       "struct vm_area_struct is 64 bytes here");
+
+static inline bool vma_is_anonymous(struct vm_area_struct *vma)
+{
+	return !vma->vm_ops;
+}
+
+/* <linux/sched/mm.h> */
+void mmget(struct mm_struct *mm);
+bool mmget_not_zero(struct mm_struct *mm);
+void mmput(struct mm_struct *mm);
+void mmgrab(struct mm_struct *mm);
+void mmdrop(struct mm_struct *mm);
+
+/* <linux/mmap_lock.h>: a read-write lock, waits bounded (then WARNs). */
+void mmap_read_lock(struct mm_struct *mm);
+bool mmap_read_trylock(struct mm_struct *mm);
+void mmap_read_unlock(struct mm_struct *mm);
+void mmap_write_lock(struct mm_struct *mm);
+void mmap_write_unlock(struct mm_struct *mm);
+void mmap_assert_locked(struct mm_struct *mm);
+
+/* <linux/mm.h>: the first VMA ending above @addr; the one holding it. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * <linux/mm.h>: the CPU address of a system page's memory (NULL, with a
+ * WARN, for a free page or a ZONE_DEVICE one: no CPU address here).
+ */
+void *page_address(const struct page *page);
 
 #endif /* _LINUX_MM_TYPES_H */

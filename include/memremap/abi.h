@@ -11,10 +11,16 @@ struct completion;
 struct dev_pagemap;
 struct device;
 struct folio;
+struct hmm_range;
 struct memremap_warn_record;
+struct migrate_vma;
+struct mm_struct;
+struct mmu_interval_notifier;
+struct mmu_interval_notifier_ops;
 struct page;
 struct percpu_ref;
 struct resource;
+struct vm_area_struct;
 struct vmem_altmap;
 
 
@@ -71,6 +77,16 @@ int debug_dma_mapping_error(struct device *dev, unsigned long long addr);
 unsigned long memremap_dma_live(void);
 
 void memremap_dma_fail_nth(unsigned long n);
+
+int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub, struct mm_struct *mm, unsigned long start, unsigned long length, const struct mmu_interval_notifier_ops *ops);
+
+void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
+
+unsigned long mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);
+
+int hmm_range_fault(struct hmm_range *range);
+
+unsigned long memremap_mmu_notifiers_live(void);
 
 struct resource *__request_free_mem_region(struct device *d, struct resource *base, unsigned long size, const char *name);
 
@@ -137,6 +153,18 @@ bool is_device_coherent_page(const struct page *page);
 
 bool is_pci_p2pdma_page(const struct page *page);
 
+int migrate_vma_setup(struct migrate_vma *args);
+
+void migrate_vma_pages(struct migrate_vma *args);
+
+void migrate_vma_finalize(struct migrate_vma *args);
+
+int migrate_device_range(unsigned long *src_pfns, unsigned long start, unsigned long npages);
+
+void migrate_device_pages(unsigned long *src_pfns, unsigned long *dst_pfns, unsigned long npages);
+
+void migrate_device_finalize(unsigned long *src_pfns, unsigned long *dst_pfns, unsigned long npages);
+
 struct page *pfn_to_page(unsigned long pfn);
 
 unsigned long page_to_pfn(const struct page *page);
@@ -180,6 +208,64 @@ struct dev_pagemap *folio_pgmap(const struct folio *folio);
 bool PageHead(const struct page *page);
 
 bool PageTail(const struct page *page);
+
+void mmget(struct mm_struct *mm);
+
+bool mmget_not_zero(struct mm_struct *mm);
+
+void mmput(struct mm_struct *mm);
+
+void mmgrab(struct mm_struct *mm);
+
+void mmdrop(struct mm_struct *mm);
+
+void mmap_read_lock(struct mm_struct *mm);
+
+bool mmap_read_trylock(struct mm_struct *mm);
+
+void mmap_read_unlock(struct mm_struct *mm);
+
+void mmap_write_lock(struct mm_struct *mm);
+
+void mmap_write_unlock(struct mm_struct *mm);
+
+void mmap_assert_locked(struct mm_struct *mm);
+
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr);
+
+struct mm_struct *memremap_mm_create(void);
+
+struct vm_area_struct *memremap_mm_add_vma(struct mm_struct *mm, unsigned long start, unsigned long end, unsigned long vm_flags);
+
+int memremap_mm_access(struct mm_struct *mm, unsigned long addr, void *buf, unsigned long len, bool write);
+
+int memremap_mm_entry(struct mm_struct *mm, unsigned long addr, struct page **page, unsigned long *val);
+
+unsigned long memremap_mm_nr_entries(struct mm_struct *mm);
+
+unsigned long memremap_mm_live(void);
+
+int memremap_page_mapcount(const struct page *page);
+
+struct page *__alloc_pages_site(unsigned int gfp, unsigned int order, const char *file, int line);
+
+/**
+ * `alloc_page()`, exported as `alloc_page` (a weak alias, below).
+ */
+struct page *memremap_alloc_page(unsigned int gfp);
+
+void __free_pages(struct page *page, unsigned int order);
+
+/**
+ * `__free_page()`, exported as `__free_page` (a weak alias, below).
+ */
+void memremap_free_page(struct page *page);
+
+void *page_address(const struct page *page);
+
+unsigned long memremap_system_pages_live(void);
 
 int percpu_ref_init(struct percpu_ref *r, void (*release)(struct percpu_ref*), unsigned int flags, unsigned int _gfp);
 

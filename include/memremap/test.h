@@ -146,7 +146,8 @@ void memremap_ledger_at_exit(bool on);
  * memremap_dma_live(): streaming DMA mappings not unmapped;
  * memremap_devres_live(): managed resources (devm_*()) of devices not yet
  * released, memremap_devres_count() those of @dev;
- * memremap_iomem_regions(): resources directly under iomem_resource.
+ * memremap_iomem_regions(): resources directly under iomem_resource (one,
+ * "System RAM" over the page allocator's pages, from the start).
  */
 unsigned long memremap_dma_live(void);
 unsigned long memremap_devres_live(void);
@@ -158,6 +159,69 @@ unsigned long memremap_iomem_regions(void);
  * next); 0 disarms, as memremap_fail_none() does.
  */
 void memremap_dma_fail_nth(unsigned long n);
+
+/*
+ * System pages (linux/gfp.h's allocator): blocks allocated and not freed.
+ * Each is also a live allocation (memremap_kmalloc_live()).
+ */
+unsigned long memremap_system_pages_live(void);
+
+/*
+ * Address spaces (linux/mm_types.h): an mm with no VMA, one user and one
+ * count; mmput() of the last user unmaps everything, mmdrop() of the last
+ * count frees it. Both it and its VMAs are live allocations until then.
+ */
+struct mm_struct;
+struct vm_area_struct;
+struct mm_struct *memremap_mm_create(void);
+
+/*
+ * Add the anonymous VMA [@start, @end) with @vm_flags (VM_READ, VM_WRITE)
+ * to @mm; NULL (and a WARN) if it is not page-aligned or overlaps another.
+ */
+struct vm_area_struct *memremap_mm_add_vma(struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long end,
+					   unsigned long vm_flags);
+
+/*
+ * A CPU access of @len bytes at @addr (within one page), copied into
+ * (@write false) or out of @buf (NULL: just touch), faulting as the kernel
+ * does, with the mmap lock held for reading: a hole gets a fresh zeroed
+ * system page; a device-private entry calls its pgmap's ->migrate_to_ram()
+ * with a struct vm_fault, the page referenced across the call, and the
+ * access retries (a few times, then WARNs). 0, or -EFAULT (no VMA, no
+ * permission, fault error), -EBUSY (a migration entry: the kernel would
+ * wait), -EAGAIN (still device-private), -ENOMEM.
+ */
+int memremap_mm_access(struct mm_struct *mm, unsigned long addr, void *buf,
+		       unsigned long len, bool write);
+
+/* What memremap_mm_entry() found at an address. */
+enum memremap_pte_kind {
+	MEMREMAP_PTE_NONE = 0,
+	MEMREMAP_PTE_PRESENT = 1,	/* *val: pfn << PAGE_SHIFT | RW | P */
+	MEMREMAP_PTE_SWAP = 2,		/* *val: the swp_entry_t's val */
+};
+
+/*
+ * The entry of @mm at @addr: its kind as the return value, its page in
+ * *@page and its value in *@val (either may be NULL).
+ */
+int memremap_mm_entry(struct mm_struct *mm, unsigned long addr,
+		      struct page **page, unsigned long *val);
+
+/* Entries of @mm that are not none. */
+unsigned long memremap_mm_nr_entries(struct mm_struct *mm);
+
+/* Live mms. */
+unsigned long memremap_mm_live(void);
+
+/* Interval notifiers inserted and not removed (linux/mmu_notifier.h). */
+unsigned long memremap_mmu_notifiers_live(void);
+
+/* page_mapcount(): mappings of @page (entries naming it, not migration). */
+int memremap_page_mapcount(const struct page *page);
 
 /* Cross-check the prototypes above against the library's. */
 #include <linux/kconfig.h>

@@ -137,6 +137,18 @@ impl PgmapPtr {
         Some(unsafe { addr_of!((*p).type_).read() })
     }
 
+    /// `pgmap->owner`.
+    pub fn owner(self) -> Option<usize> {
+        let p = self.raw()?;
+        // SAFETY: per `new`; a plain field read by value.
+        Some(unsafe { addr_of!((*p).owner).read() } as usize)
+    }
+
+    /// `pgmap->ops->migrate_to_ram`, read now.
+    pub fn migrate_to_ram(self) -> Option<unsafe extern "C" fn(*mut core::ffi::c_void) -> u32> {
+        self.ops().and_then(|o| o.migrate_to_ram)
+    }
+
     /// What `memremap_pages()` reads from the caller's struct.
     pub(super) fn config(self) -> Option<Config> {
         let p = self.raw()?;

@@ -3,6 +3,7 @@
 //! the `iomem_resource` root C links hang off, and raw reads and writes of
 //! the structs (the tree itself is in the parent module).
 
+use super::boot::SYSTEM_RAM;
 use super::{IORESOURCE_MEM, IORES_DESC_NONE};
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_ulong};
@@ -22,15 +23,23 @@ pub struct Resource {
 }
 static_assertions::const_assert_eq!(core::mem::size_of::<Resource>(), 64);
 
-/// `iomem_resource`: its C struct, which C code reads and links hang off.
-pub struct Root(UnsafeCell<Resource>);
+/// A `struct resource` of the library's own, in static memory: the root
+/// `iomem_resource`, which C code reads and links hang off, and the boot
+/// resources under it.
+pub struct Root(pub(super) UnsafeCell<Resource>);
 
 // SAFETY: the struct is written only with TREE locked (its child link);
 // C reads it as the kernel's code reads iomem_resource.
 unsafe impl Sync for Root {}
 
 impl Root {
+    /// An `iomem_resource` with no children.
     pub const fn new() -> Self {
+        Self::with_child(null_mut())
+    }
+
+    /// `iomem_resource` with its first child.
+    const fn with_child(child: *mut Resource) -> Self {
         Root(UnsafeCell::new(Resource {
             start: 0,
             end: u64::MAX,
@@ -39,11 +48,11 @@ impl Root {
             desc: IORES_DESC_NONE as c_ulong,
             parent: null_mut(),
             sibling: null_mut(),
-            child: null_mut(),
+            child,
         }))
     }
 
-    pub fn ptr(&self) -> *mut Resource {
+    pub const fn ptr(&self) -> *mut Resource {
         self.0.get()
     }
 }
@@ -59,7 +68,7 @@ impl Default for Root {
 /// of their own).
 #[no_mangle]
 #[allow(non_upper_case_globals)]
-pub static memremap_iomem_resource: Root = Root::new();
+pub static memremap_iomem_resource: Root = Root::with_child(SYSTEM_RAM.ptr());
 
 /// Raw access to a C `struct resource`.
 #[derive(Clone, Copy)]
