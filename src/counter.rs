@@ -15,7 +15,7 @@
 //!
 //! It reports; it never prints. Callers turn the results into WARNs.
 
-use super::atomics::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+use super::atomics::{yield_now, AtomicBool, AtomicI32, AtomicI64, Ordering};
 
 /// What a dead slot holds (and stays near).
 const DEAD: i64 = i64::MIN / 2;
@@ -45,6 +45,8 @@ pub struct PercpuCount<const N: usize> {
     slots: [Slot; N],
     count: AtomicI64,
     dying: AtomicBool,
+    /// A kill is folding the slots and dropping the initial reference.
+    killing: AtomicBool,
     released: AtomicBool,
 }
 
@@ -61,6 +63,7 @@ impl<const N: usize> PercpuCount<N> {
                 (false, false) => BIAS + 1,
             }),
             dying: AtomicBool::new(dead),
+            killing: AtomicBool::new(false),
             released: AtomicBool::new(false),
         }
     }
@@ -150,23 +153,28 @@ impl<const N: usize> PercpuCount<N> {
     /// `percpu_ref_kill()`: mark dying, fold the slots into the atomic
     /// count and drop the initial reference. None if it was dying already.
     pub fn kill(&self) -> Option<Put> {
+        self.killing.store(true, Ordering::Release);
         if self.dying.swap(true, Ordering::AcqRel) {
             return None;
         }
-        let mut folded = 0i64;
+        // Each slot's value moves into the atomic count as the slot dies,
+        // so an observer ([`Self::count`]) never misses it; the bias keeps
+        // the count off zero until every slot is in, then goes.
         let mut was_percpu = false;
         for s in &self.slots {
             let v = s.0.swap(DEAD, Ordering::AcqRel);
             if v > DEAD_BELOW {
                 was_percpu = true;
-                folded += v;
+                self.count.fetch_add(v, Ordering::AcqRel);
             }
         }
         if was_percpu {
-            // The bias came in at creation; it goes with what slots held.
-            self.count.fetch_add(folded - BIAS, Ordering::AcqRel);
+            // The bias came in at creation.
+            self.count.fetch_sub(BIAS, Ordering::AcqRel);
         }
-        Some(self.atomic_sub(1))
+        let put = self.atomic_sub(1);
+        self.killing.store(false, Ordering::Release);
+        Some(put)
     }
 
     /// `percpu_ref_is_dying()`.
@@ -183,22 +191,48 @@ impl<const N: usize> PercpuCount<N> {
             && self.count.load(Ordering::Acquire) == 0
     }
 
-    /// The count as a quiescent observer sees it, the initial reference
-    /// included while the ref is alive.
-    pub fn count(&self) -> i64 {
-        let mut sum = self.count.load(Ordering::Acquire);
-        let mut percpu = false;
-        for s in &self.slots {
-            let v = s.0.load(Ordering::Acquire);
-            if v > DEAD_BELOW {
-                percpu = true;
-                sum += v;
+    /// The count and whether the ref is dying, read together: never in
+    /// the middle of a kill, which sets `dying` first and drops the initial
+    /// reference last (the reader waits the kill out). A kill that overlaps
+    /// the read either shows `killing` on one side of it or, begun and
+    /// ended within it, changes `dying` across it. (Not in tests/loom.rs:
+    /// its retry loop makes loom's search unbounded; `count()` is there.)
+    pub fn settled(&self) -> (i64, bool) {
+        loop {
+            let d1 = self.dying.load(Ordering::Acquire);
+            let k1 = self.killing.load(Ordering::Acquire);
+            let n = self.count();
+            let k2 = self.killing.load(Ordering::Acquire);
+            let d2 = self.dying.load(Ordering::Acquire);
+            if !k1 && !k2 && d1 == d2 {
+                return (n, d1);
             }
+            yield_now();
         }
-        if percpu {
-            sum -= BIAS;
+    }
+
+    /// The count, the initial reference included while the ref is alive:
+    /// exact when nothing else runs, and during a kill too (the bias stays
+    /// in the atomic count until every slot has been folded into it).
+    pub fn count(&self) -> i64 {
+        // A kill moves slot values into the atomic count while we read: read
+        // the slots between two equal reads of the atomic count, so no value
+        // is missed or counted twice.
+        let mut atomic = self.count.load(Ordering::Acquire);
+        loop {
+            let mut sum = atomic;
+            for s in &self.slots {
+                let v = s.0.load(Ordering::Acquire);
+                if v > DEAD_BELOW {
+                    sum += v;
+                }
+            }
+            let again = self.count.load(Ordering::Acquire);
+            if again == atomic {
+                return if sum >= BIAS / 2 { sum - BIAS } else { sum };
+            }
+            atomic = again;
         }
-        sum
     }
 }
 

@@ -26,6 +26,7 @@ compile_error!("memremap must be built with panic = \"abort\" (see Cargo.toml pr
 /// The atomics `counter` is written against (loom's, in tests/loom.rs).
 mod atomics {
     pub use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+    pub use std::thread::yield_now;
 }
 
 // Layer 0, the leaves: the C structs, WARNs, then what uses only those.

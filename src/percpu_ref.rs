@@ -295,6 +295,11 @@ impl RefData {
     pub fn count(&self) -> i64 {
         self.counter.count()
     }
+
+    /// The count and whether the ref is dying, never read mid-kill.
+    pub fn settled(&self) -> (i64, bool) {
+        self.counter.settled()
+    }
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ impl Mapped {
     /// References held by pages and `get_dev_pagemap()` callers: the
     /// ref's count less the initial reference (while not killed).
     pub fn pins(self) -> i64 {
-        self.ref_.count() - i64::from(!self.ref_.is_dying())
+        let (count, dying) = self.ref_.settled();
+        count - i64::from(!dying)
     }
 
     /// Has `memunmap_pages()` given up on this pgmap?

@@ -9,6 +9,7 @@
 
 mod atomics {
     pub use loom::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
+    pub use loom::thread::yield_now;
 }
 
 #[allow(dead_code)]
@@ -113,6 +114,28 @@ fn gets_and_puts_on_other_slots_survive_the_switch() {
         t.join().unwrap();
         assert_eq!(released.load(Ordering::SeqCst), 1);
         assert_eq!(c.count(), 0);
+    });
+}
+
+#[test]
+fn count_during_a_kill_is_never_the_bias() {
+    // A test reading a pgmap's pins while memunmap_pages() kills its ref
+    // must see the references as they are, before or after the kill's drop
+    // of the initial one: never the bias, never a slot missed mid-fold.
+    model("count vs kill", || {
+        let c = Arc::new(PercpuCount::<2>::new(false, false));
+        assert!(c.tryget(0, 1));
+        assert!(c.tryget(1, 1));
+        let t = {
+            let c = c.clone();
+            thread::spawn(move || {
+                c.kill();
+            })
+        };
+        let seen = c.count();
+        assert!(seen == 3 || seen == 2, "count() saw {seen} during a kill");
+        t.join().unwrap();
+        assert_eq!(c.count(), 2);
     });
 }
 
