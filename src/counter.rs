@@ -45,8 +45,8 @@ pub struct PercpuCount<const N: usize> {
     slots: [Slot; N],
     count: AtomicI64,
     dying: AtomicBool,
-    /// A kill is folding the slots and dropping the initial reference.
-    killing: AtomicBool,
+    /// Kills under way (folding the slots, dropping the initial reference).
+    killing: AtomicI32,
     released: AtomicBool,
 }
 
@@ -63,7 +63,7 @@ impl<const N: usize> PercpuCount<N> {
                 (false, false) => BIAS + 1,
             }),
             dying: AtomicBool::new(dead),
-            killing: AtomicBool::new(false),
+            killing: AtomicI32::new(0),
             released: AtomicBool::new(false),
         }
     }
@@ -153,8 +153,9 @@ impl<const N: usize> PercpuCount<N> {
     /// `percpu_ref_kill()`: mark dying, fold the slots into the atomic
     /// count and drop the initial reference. None if it was dying already.
     pub fn kill(&self) -> Option<Put> {
-        self.killing.store(true, Ordering::Release);
+        self.killing.fetch_add(1, Ordering::AcqRel);
         if self.dying.swap(true, Ordering::AcqRel) {
+            self.killing.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
         // Each slot's value moves into the atomic count as the slot dies,
@@ -173,7 +174,7 @@ impl<const N: usize> PercpuCount<N> {
             self.count.fetch_sub(BIAS, Ordering::AcqRel);
         }
         let put = self.atomic_sub(1);
-        self.killing.store(false, Ordering::Release);
+        self.killing.fetch_sub(1, Ordering::AcqRel);
         Some(put)
     }
 
@@ -204,7 +205,7 @@ impl<const N: usize> PercpuCount<N> {
             let n = self.count();
             let k2 = self.killing.load(Ordering::Acquire);
             let d2 = self.dying.load(Ordering::Acquire);
-            if !k1 && !k2 && d1 == d2 {
+            if k1 == 0 && k2 == 0 && d1 == d2 {
                 return (n, d1);
             }
             yield_now();

@@ -114,13 +114,15 @@ fn reset_619(head: &Page, nr: usize, pgmap: usize) {
         p.pgmap_or_compound_head.store(pgmap, Ordering::Release);
         p.index.store(0, Ordering::Relaxed);
         let refs = p.refcount.load(Ordering::Acquire);
-        crate::warn_if!(
+        crate::warn_page_if!(
             "zone_device_page_init",
+            p,
             refs != 0,
             "zone_device_page_init(): page {i} of the new folio has refcount {refs}"
         );
-        crate::warn_if!(
+        crate::warn_page_if!(
             "zone_device_page_init",
+            p,
             !memmap::is_zone_device(p),
             "zone_device_page_init(): page {i} of the new folio is not ZONE_DEVICE"
         );
@@ -130,8 +132,9 @@ fn reset_619(head: &Page, nr: usize, pgmap: usize) {
 /// Check that the order-`order` folio at `page` can be built here: aligned
 /// to its size, within one memmap chunk, every page mapped by `pgmap`.
 fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         "zone_device_page_init",
+        page,
         order > MAX_RUNTIME_ORDER,
         "zone_device_page_init(): order {order} is larger than this model builds \
          at run time ({MAX_RUNTIME_ORDER})"
@@ -139,16 +142,18 @@ fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
         return false;
     }
     let Some(pfn) = memmap::page_to_pfn(page) else {
-        crate::warn_if!(
+        crate::warn_page_if!(
             "zone_device_page_init",
+            page,
             true,
             "zone_device_page_init() of a page that is not in the memmap"
         );
         return false;
     };
     let nr = 1u64 << order;
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         "zone_device_page_init",
+        page,
         pfn % nr != 0,
         "zone_device_page_init(): pfn {pfn:#x} is not aligned to an order-{order} folio"
     ) {
@@ -156,8 +161,9 @@ fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
     }
     let last = pfn + nr - 1;
     let owned = |p: u64| pgmap::lookup_pfn(p) == Some(pgmap);
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         "zone_device_page_init",
+        page,
         !owned(pfn) || !owned(last) || memmap::page_of(last).is_none(),
         "zone_device_page_init(): pfns {pfn:#x}-{last:#x} are not all pages of pgmap {pgmap:#x}"
     ) {
@@ -171,15 +177,17 @@ fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
 /// pgmap range and one memmap chunk (the kernel does not check it).
 pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     let func = "zone_device_page_init";
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         func,
+        page,
         memmap::is_poison(page) || !memmap::is_zone_device(page),
         "zone_device_page_init() of a page that is not ZONE_DEVICE: nothing done"
     ) {
         return;
     }
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         func,
+        page,
         gen < Gen::V6_19Rc && order != 0,
         "zone_device_page_init(): order {order} before 6.19-rc"
     ) {
@@ -194,8 +202,9 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
         Gen::V6_19 => pgmap_arg,
     };
     let tagged = generation(pgmap);
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         func,
+        page,
         tagged != Some(gen),
         "zone_device_page_init() of {gen:?} on a page of pgmap {pgmap:#x}, registered \
          for {tagged:?}: nothing done"
@@ -210,8 +219,9 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
         reset_619(page, nr, pgmap);
     }
     let Some(m) = pgmap::mapped(PgmapPtr::registered(pgmap)) else {
-        crate::warn_if!(
+        crate::warn_page_if!(
             func,
+            page,
             true,
             "zone_device_page_init(): pgmap {pgmap:#x} is not mapped"
         );
@@ -225,8 +235,9 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     } else {
         m.tryget_live()
     };
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         func,
+        page,
         !got,
         "zone_device_page_init(): no reference on pgmap {pgmap:#x} (dying: memunmap_pages() \
          was called); carrying on as the kernel does"
@@ -250,8 +261,9 @@ fn drop_pins(pgmap: usize, head: &Page, n: i64) {
     let taken = pinned()
         .remove(&(head as *const Page as usize))
         .unwrap_or(0);
-    crate::warn_if!(
+    crate::warn_page_if!(
         "free_zone_device_folio",
+        head,
         n != taken,
         "free of folio {:p} of pgmap {pgmap:#x} drops {n} pgmap pins, but its \
          zone_device_page_init() took {taken}: the difference belongs to others",
@@ -294,7 +306,12 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
         // 6.1: every type needs ->page_free; device-private and coherent
         // pages drop their pin, the others idle again at refcount 1.
         if !p.has_page_free() {
-            crate::warn_if!("free_zone_device_page", true, "pgmap without ->page_free");
+            crate::warn_page_if!(
+                "free_zone_device_page",
+                head,
+                true,
+                "pgmap without ->page_free"
+            );
             return true;
         }
         head.mapping.store(0, Ordering::Release);
@@ -312,8 +329,9 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
     match ty {
         MEMORY_DEVICE_PRIVATE | MEMORY_DEVICE_COHERENT | MEMORY_DEVICE_PCI_P2PDMA => {
             if !p.has_page_free() {
-                crate::warn_if!(
+                crate::warn_page_if!(
                     "free_zone_device_folio",
+                    head,
                     true,
                     "pgmap {pgmap:#x} without ->{name}: the folio's pins stay held"
                 );
