@@ -234,10 +234,19 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
             ensure_chunk(entry, head_chunk)?;
         }
     }
-    let base = arena::alloc_chunk()?;
+    let base = arena::alloc_chunk((span.pgmap, chunk))?;
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
-    for i in 0..CHUNK_PAGES {
+    let last = first + CHUNK_PAGES as u64 - 1;
+    let uniform = shift == 0 && first >= span.first_pfn && last <= span.end_pfn;
+    if uniform {
+        // Every page alike (order-0 pages of one pgmap, no altmap pfn):
+        // write one, copy it over the rest.
+        write_page(chunk_page(base, 0), device, span.pgmap, 0);
+        arena::replicate_first_page(base);
+    }
+    let by_page = if uniform { 0 } else { CHUNK_PAGES };
+    for i in 0..by_page {
         let pfn = first + i as u64;
         let p = chunk_page(base, i);
         if pfn < span.first_pfn || pfn > span.end_pfn {
@@ -280,13 +289,13 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
 
 /// Take chunk `chunk` out of the memmap and retire its memory. Its span
 /// is removed, so nothing can recreate it meanwhile.
-fn retire_chunk(chunk: u64) {
+fn retire_chunk(chunk: u64, pgmap: usize) {
     let Some(slot) = leaf_slot(chunk, false) else {
         return;
     };
     let base = slot.swap(0, Ordering::AcqRel);
     if base != 0 {
-        arena::retire(base);
+        arena::retire(base, (pgmap, chunk));
     }
 }
 
@@ -363,5 +372,49 @@ mod tests {
             "a removed span makes nothing"
         );
         assert_eq!(page_to_pfn(head), None);
+    }
+
+    #[test]
+    fn a_chunk_comes_back_only_to_its_own_identity() {
+        let _g = crate::test_serial();
+        let start = 3u64 << 38;
+        let span = |pgmap| Span {
+            pgmap,
+            start_pfn: start,
+            end_pfn: start + CHUNK_PAGES as u64 - 1,
+            first_pfn: start,
+            shift: 0,
+        };
+        let map = |pgmap| {
+            spans_mut().add(span(pgmap));
+            let p = page_of(start + 9).unwrap();
+            assert_eq!(p.pgmap(), pgmap);
+            assert!(is_zone_device(p));
+            assert_eq!(p.refcount.load(Ordering::Relaxed), 0);
+            p as *const Page as usize
+        };
+        let a = map(0x2000);
+        // A driver scribbles on its page; the next life must not see it.
+        page_of(start + 9)
+            .unwrap()
+            .zone_device_data
+            .store(77, Ordering::Relaxed);
+        remove_spans(0x2000);
+        // SAFETY: `a` is a page of an arena chunk, memory never unmapped.
+        let stale = unsafe { &*(a as *const Page) };
+        assert!(!is_zone_device(stale), "a retired page is no one's");
+        assert_ne!(stale.pgmap(), 0x2000);
+        assert_eq!(page_to_pfn(stale), None);
+        // Another pgmap on the same pfns gets other memory...
+        let b = map(0x3000);
+        assert_ne!(a, b, "a stale page never becomes another pgmap's");
+        assert!(!is_zone_device(stale));
+        remove_spans(0x3000);
+        // ...and the same one its own, rewritten whole.
+        let again = map(0x2000);
+        assert_eq!(again, a);
+        assert_eq!(stale.zone_device_data.load(Ordering::Relaxed), 0);
+        assert_eq!(page_to_pfn(stale), Some(start + 9));
+        remove_spans(0x2000);
     }
 }

@@ -96,6 +96,14 @@ impl RangeIndex {
     /// must have `first <= last`, and pairs must not overlap.
     pub fn new(ranges: &[(u64, u64)]) -> Self {
         let mut idx = RangeIndex::default();
+        if let [(start, end)] = *ranges {
+            // One range: the fields the fast paths read, nothing to search.
+            idx.single = true;
+            idx.first_pfn = start;
+            idx.first_end = end;
+            idx.total = end - start + 1;
+            return idx;
+        }
         let mut order: Vec<(u64, u64, u64)> = Vec::with_capacity(ranges.len());
         for &(start, end) in ranges {
             idx.off_key.push(idx.total);

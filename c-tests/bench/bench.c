@@ -189,6 +189,33 @@ static void floor_loop(int impl, long iters, struct dev_pagemap *pgmap)
 	}
 }
 
+/*
+ * Row 7: a pgmap's whole life, as a test program lives it: map a 2 MiB
+ * pgmap, request a folio, put it (0 -> 1 -> 0, the pin taken and
+ * dropped), unmap. The library only: the seed's C has no memremap_pages().
+ */
+static void cycle(int impl, long iters, struct dev_pagemap *unused)
+{
+	struct dev_pagemap pgmap;
+	long i;
+
+	(void)impl;
+	(void)unused;
+	for (i = 0; i < iters; i++) {
+		memset(&pgmap, 0, sizeof(pgmap));
+		pgmap.type = MEMORY_DEVICE_PRIVATE;
+		pgmap.ops = &ops;
+		pgmap.owner = &owner;
+		pgmap.nr_range = 1;
+		pgmap.range.start = 1UL << 46;
+		pgmap.range.end = (1UL << 46) + SZ_2M - 1;
+		if (IS_ERR(memremap_pages(&pgmap, 0)))
+			exit(2);
+		folio_put(pgmap_request_folio(&pgmap, i & 511, 0));
+		memunmap_pages(&pgmap);
+	}
+}
+
 typedef void (*loop_fn)(int impl, long iters, struct dev_pagemap *pgmap);
 
 /* Best of 5 runs, ns per iteration. */
@@ -245,6 +272,7 @@ static loop_fn row_loop(int row)
 	case 1: return hot;
 	case 2: return activation;
 	case 3: return translate;
+	case 7: return cycle;
 	default: return floor_loop;
 	}
 }
