@@ -66,10 +66,11 @@ pub struct RangeIndex {
     addr_off: Vec<u64>,
     off_buckets: Buckets,
     addr_buckets: Buckets,
-    /// Range 0, for the common one-range pgmap.
-    single: bool,
+    /// Range 0 in array order: offsets `[0, first_len)` are pfns from
+    /// `first_pfn` on. The fast path of every pgmap, the whole of a
+    /// one-range one (whose search tables stay empty).
     first_pfn: u64,
-    first_end: u64,
+    first_len: u64,
     total: u64,
 }
 
@@ -98,10 +99,9 @@ impl RangeIndex {
         let mut idx = RangeIndex::default();
         if let [(start, end)] = *ranges {
             // One range: the fields the fast paths read, nothing to search.
-            idx.single = true;
             idx.first_pfn = start;
-            idx.first_end = end;
-            idx.total = end - start + 1;
+            idx.first_len = end - start + 1;
+            idx.total = idx.first_len;
             return idx;
         }
         let mut order: Vec<(u64, u64, u64)> = Vec::with_capacity(ranges.len());
@@ -121,9 +121,8 @@ impl RangeIndex {
             idx.off_buckets = Buckets::new(&idx.off_key, 0, idx.total);
             idx.addr_buckets = Buckets::new(&idx.addr_key, lo, hi - lo + 1);
         }
-        idx.single = ranges.len() == 1;
         idx.first_pfn = ranges.first().map_or(0, |r| r.0);
-        idx.first_end = ranges.first().map_or(0, |r| r.1);
+        idx.first_len = ranges.first().map_or(0, |r| r.1 - r.0 + 1);
         idx
     }
 
@@ -135,18 +134,49 @@ impl RangeIndex {
     /// `pgmap_offset_to_pfn()`: None past the end.
     #[inline(always)]
     pub fn offset_to_pfn(&self, offset: u64) -> Option<u64> {
-        if offset >= self.total {
-            return None;
-        }
-        if self.single {
+        if offset < self.first_len {
             return Some(self.first_pfn + offset);
         }
         self.offset_to_pfn_search(offset)
     }
 
-    /// The search, kept out of line so the one-range path stays lean.
+    /// [`Self::offset_to_pfn`] with -1 for None: the fast path inline,
+    /// the rest a tail call, so that the caller keeps no stack frame.
+    #[inline(always)]
+    pub fn offset_to_pfn_or_max(&self, offset: u64) -> u64 {
+        if offset < self.first_len {
+            return self.first_pfn + offset;
+        }
+        self.offset_to_pfn_far(offset)
+    }
+
+    #[inline(never)]
+    fn offset_to_pfn_far(&self, offset: u64) -> u64 {
+        self.offset_to_pfn_search(offset).unwrap_or(u64::MAX)
+    }
+
+    /// [`Self::pfn_to_offset`] with -1 for None, likewise.
+    #[inline(always)]
+    pub fn pfn_to_offset_or_max(&self, pfn: u64) -> u64 {
+        let d = pfn.wrapping_sub(self.first_pfn);
+        if d < self.first_len {
+            return d;
+        }
+        self.pfn_to_offset_far(pfn)
+    }
+
+    #[inline(never)]
+    fn pfn_to_offset_far(&self, pfn: u64) -> u64 {
+        self.pfn_to_offset_search(pfn).unwrap_or(u64::MAX)
+    }
+
+    /// The search past range 0, kept out of line so that the fast path
+    /// stays lean.
     #[inline(never)]
     fn offset_to_pfn_search(&self, offset: u64) -> Option<u64> {
+        if offset >= self.total || self.off_key.is_empty() {
+            return None;
+        }
         let i = self.off_buckets.find(&self.off_key, offset)?;
         Some(self.off_pfn.get(i)? + (offset - self.off_key.get(i)?))
     }
@@ -154,17 +184,19 @@ impl RangeIndex {
     /// `pfn_to_pgmap_offset()`: None for a pfn in no range.
     #[inline(always)]
     pub fn pfn_to_offset(&self, pfn: u64) -> Option<u64> {
-        if self.single {
-            let inside = pfn >= self.first_pfn && pfn <= self.first_end;
-            return inside.then(|| pfn - self.first_pfn);
+        // One compare: below range 0, the difference wraps past its length.
+        let d = pfn.wrapping_sub(self.first_pfn);
+        if d < self.first_len {
+            return Some(d);
         }
         self.pfn_to_offset_search(pfn)
     }
 
-    /// The search, kept out of line so the one-range path stays lean.
+    /// The search outside range 0, kept out of line so that the fast path
+    /// stays lean.
     #[inline(never)]
     fn pfn_to_offset_search(&self, pfn: u64) -> Option<u64> {
-        if pfn < self.addr_buckets.base {
+        if self.addr_key.is_empty() || pfn < self.addr_buckets.base {
             return None;
         }
         let i = self.addr_buckets.find(&self.addr_key, pfn)?;

@@ -186,6 +186,7 @@ pub fn get(folio: &Page) {
 /// `folio_put()`: the last put frees the folio back to its pgmap. A put of
 /// a folio already at 0 WARNs and changes nothing.
 pub fn put(folio: &Page) {
+    memmap::prefetch_for_write(folio);
     if crate::warn_if!("folio_put", is_tail(folio), "folio_put() of a tail page") {
         return;
     }

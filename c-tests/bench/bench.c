@@ -436,6 +436,12 @@ int main(int argc, char **argv)
 		teardown(row, pgmap);
 		return 0;
 	}
+	/* --threads: row 5 alone */
+	if (argc == 2 && !strcmp(argv[1], "--threads")) {
+		threads();
+		free(args);
+		return 0;
+	}
 	rows();
 	scale();
 	threads();
