@@ -237,48 +237,57 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     let base = arena::alloc_chunk((span.pgmap, chunk))?;
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
-    let last = first + CHUNK_PAGES as u64 - 1;
-    let uniform = shift == 0 && first >= span.first_pfn && last <= span.end_pfn;
-    if uniform {
-        // Every page alike (order-0 pages of one pgmap, no altmap pfn):
-        // write one, copy it over the rest.
-        write_page(chunk_page(base, 0), device, span.pgmap, 0);
-        arena::replicate_first_page(base);
-    }
-    let by_page = if uniform { 0 } else { CHUNK_PAGES };
-    for i in 0..by_page {
+    // Pages come in runs of identical ones (the altmap's pfns, order-0
+    // pages, the tails of a folio after its first): the first page of a
+    // run is written, then copied over the rest.
+    let chunk_end = first + CHUNK_PAGES as u64;
+    let mut i = 0usize;
+    while i < CHUNK_PAGES {
         let pfn = first + i as u64;
         let p = chunk_page(base, i);
-        if pfn < span.first_pfn || pfn > span.end_pfn {
+        let run_end = if pfn < span.first_pfn || pfn > span.end_pfn {
             // The altmap's pfns: memory, but no ZONE_DEVICE page.
             write_page(p, section, 0, 0);
-            continue;
-        }
-        if shift == 0 {
+            if pfn < span.first_pfn {
+                span.first_pfn.min(chunk_end)
+            } else {
+                chunk_end
+            }
+        } else if shift == 0 {
             write_page(p, device, span.pgmap, 0);
-            continue;
-        }
-        let head = head_of(pfn);
-        if head == pfn {
-            write_page(p, device | PG_HEAD, span.pgmap, 0);
-            continue;
-        }
-        let head_page = if head >> CHUNK_SHIFT == chunk {
-            chunk_page(base, (head - first) as usize)
+            (span.end_pfn + 1).min(chunk_end)
         } else {
-            lookup(head)?
+            let head = head_of(pfn);
+            if head == pfn {
+                write_page(p, device | PG_HEAD, span.pgmap, 0);
+                i += 1;
+                continue;
+            }
+            let head_page = if head >> CHUNK_SHIFT == chunk {
+                chunk_page(base, (head - first) as usize)
+            } else {
+                lookup(head)?
+            };
+            let head_addr = head_page as *const Page as usize;
+            write_page(p, device, head_addr | 1, TAIL_MAPPING);
+            if pfn == head + 1 {
+                // prep_compound_head(): dtor, order and mapcount in word 2,
+                // pincount and nr_pages over the first tail's mapping.
+                p.zone_device_data.store(
+                    COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
+                    Ordering::Relaxed,
+                );
+                p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
+                i += 1;
+                continue;
+            }
+            (head + (1u64 << shift))
+                .min(span.end_pfn + 1)
+                .min(chunk_end)
         };
-        let head_addr = head_page as *const Page as usize;
-        write_page(p, device, head_addr | 1, TAIL_MAPPING);
-        if pfn == head + 1 {
-            // prep_compound_head(): dtor, order and mapcount in word 2,
-            // pincount and nr_pages over the first tail's mapping.
-            p.zone_device_data.store(
-                COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
-                Ordering::Relaxed,
-            );
-            p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
-        }
+        let end = (run_end - first) as usize;
+        arena::replicate_page(base, i, end);
+        i = end.max(i + 1);
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),

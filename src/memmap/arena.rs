@@ -22,7 +22,7 @@
 //! a page of no pgmap) and the address is reused by anyone only when the
 //! arena is spent, oldest first.
 
-use super::{write_page, CHUNK_BYTES, POISON_FLAGS, POISON_PAGE};
+use super::{write_page, CHUNK_BYTES, CHUNK_PAGES, POISON_FLAGS, POISON_PAGE};
 use crate::types::Page;
 use std::alloc::Layout;
 use std::collections::{HashMap, VecDeque};
@@ -171,24 +171,26 @@ pub(super) fn spare(base: usize) {
     with_state(|s| s.spare.push(base));
 }
 
-/// Every page of the chunk at `base` made equal to its first page: block
-/// copies, each twice the last up to 2 KiB (what `memcpy()` does with
-/// vector stores; longer ones go to `rep movsb`, which callgrind counts a
-/// byte at a time and which gains nothing at this size).
-pub(super) fn replicate_first_page(base: usize) {
+/// Pages `i + 1 .. end` of the chunk at `base` made equal to page `i`:
+/// block copies, each twice the last up to 2 KiB (what `memcpy()` does
+/// with vector stores; longer ones go to `rep movsb`, which callgrind
+/// counts a byte at a time and which gains nothing at this size).
+pub(super) fn replicate_page(base: usize, i: usize, end: usize) {
     const MAX_COPY: usize = 2048;
+    let end = end.min(CHUNK_PAGES) * 64;
+    let from = base + i * 64;
     let mut done = 64usize;
-    while done < CHUNK_BYTES {
-        let n = done.min(MAX_COPY).min(CHUNK_BYTES - done);
+    while i * 64 + done < end {
+        let n = done.min(MAX_COPY).min(end - i * 64 - done);
         // SAFETY: `base` is a chunk (CHUNK_BYTES of live memory, never
         // unmapped) that no lookup reaches: unpublished, or taken out of
-        // the memmap. [base, base + n) and [base + done, base + done + n)
-        // are inside it and do not overlap (n <= done). A stale pointer
-        // kept past memunmap_pages() may read it meanwhile (the caller's
-        // bug); it sees each aligned word as it was or as written, a page
-        // of this identity or of none.
+        // the memmap. [from, from + n) and [from + done, from + done + n)
+        // are inside it (below base + end) and do not overlap (n <= done).
+        // A stale pointer kept past memunmap_pages() may read it meanwhile
+        // (the caller's bug); it sees each aligned word as it was or as
+        // written, a page of this identity or of none.
         unsafe {
-            core::ptr::copy_nonoverlapping(base as *const u8, (base + done) as *mut u8, n);
+            core::ptr::copy_nonoverlapping(from as *const u8, (from + done) as *mut u8, n);
         }
         done += n;
     }
@@ -199,7 +201,7 @@ pub(super) fn replicate_first_page(base: usize) {
 pub(super) fn retire(base: usize, id: Identity) {
     let poison = &POISON_PAGE as *const Page as usize;
     write_page(super::chunk_page(base, 0), POISON_FLAGS, poison, 0);
-    replicate_first_page(base);
+    replicate_page(base, 0, CHUNK_PAGES);
     let evict: Vec<usize> = with_state(|s| {
         let mut out = Vec::new();
         // An identity has one chunk at a time; were there an older one,
