@@ -66,9 +66,10 @@ pub struct RangeIndex {
     addr_off: Vec<u64>,
     off_buckets: Buckets,
     addr_buckets: Buckets,
-    /// Range 0 in array order: offsets `[0, first_len)` are pfns from
-    /// `first_pfn` on. The fast path of every pgmap, the whole of a
-    /// one-range one (whose search tables stay empty).
+    /// A one-range pgmap's range: offsets `[0, first_len)` are pfns from
+    /// `first_pfn` on; its search tables stay empty. Zero length in a
+    /// pgmap of several ranges, so that the fast path's one compare
+    /// sends every translation to the search.
     first_pfn: u64,
     first_len: u64,
     total: u64,
@@ -121,8 +122,6 @@ impl RangeIndex {
             idx.off_buckets = Buckets::new(&idx.off_key, 0, idx.total);
             idx.addr_buckets = Buckets::new(&idx.addr_key, lo, hi - lo + 1);
         }
-        idx.first_pfn = ranges.first().map_or(0, |r| r.0);
-        idx.first_len = ranges.first().map_or(0, |r| r.1 - r.0 + 1);
         idx
     }
 
@@ -137,7 +136,7 @@ impl RangeIndex {
         if offset < self.first_len {
             return Some(self.first_pfn + offset);
         }
-        self.offset_to_pfn_search(offset)
+        Some(self.offset_to_pfn_far(offset)).filter(|&p| p != u64::MAX)
     }
 
     /// [`Self::offset_to_pfn`] with -1 for None: the fast path inline,
@@ -152,7 +151,10 @@ impl RangeIndex {
 
     #[inline(never)]
     fn offset_to_pfn_far(&self, offset: u64) -> u64 {
-        self.offset_to_pfn_search(offset).unwrap_or(u64::MAX)
+        match self.offset_to_pfn_search(offset) {
+            Some(pfn) => pfn,
+            None => u64::MAX,
+        }
     }
 
     /// [`Self::pfn_to_offset`] with -1 for None, likewise.
@@ -167,14 +169,17 @@ impl RangeIndex {
 
     #[inline(never)]
     fn pfn_to_offset_far(&self, pfn: u64) -> u64 {
-        self.pfn_to_offset_search(pfn).unwrap_or(u64::MAX)
+        match self.pfn_to_offset_search(pfn) {
+            Some(off) => off,
+            None => u64::MAX,
+        }
     }
 
-    /// The search past range 0, kept out of line so that the fast path
-    /// stays lean.
-    #[inline(never)]
+    /// The search of a pgmap of several ranges (None for one range: its
+    /// tables are empty).
+    #[inline(always)]
     fn offset_to_pfn_search(&self, offset: u64) -> Option<u64> {
-        if offset >= self.total || self.off_key.is_empty() {
+        if offset >= self.total {
             return None;
         }
         let i = self.off_buckets.find(&self.off_key, offset)?;
@@ -189,14 +194,13 @@ impl RangeIndex {
         if d < self.first_len {
             return Some(d);
         }
-        self.pfn_to_offset_search(pfn)
+        Some(self.pfn_to_offset_far(pfn)).filter(|&o| o != u64::MAX)
     }
 
-    /// The search outside range 0, kept out of line so that the fast path
-    /// stays lean.
-    #[inline(never)]
+    /// The search of a pgmap of several ranges, likewise.
+    #[inline(always)]
     fn pfn_to_offset_search(&self, pfn: u64) -> Option<u64> {
-        if self.addr_key.is_empty() || pfn < self.addr_buckets.base {
+        if pfn < self.addr_buckets.base {
             return None;
         }
         let i = self.addr_buckets.find(&self.addr_key, pfn)?;
