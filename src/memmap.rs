@@ -291,7 +291,9 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),
-        Err(_) => arena::spare(base),
+        // Lost the race: the chunk may be this identity's own (kept from
+        // its last life), so it goes back as its own, never to another.
+        Err(_) => arena::retire(base, (span.pgmap, chunk)),
     }
     Some(())
 }

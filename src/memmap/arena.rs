@@ -49,8 +49,6 @@ struct State {
     /// Next never-used arena chunk, and how many are open.
     next: usize,
     opened: usize,
-    /// Chunks made but never published (a lost race): anyone's at once.
-    spare: Vec<usize>,
     /// Retired chunks by identity, poisoned, waiting for it to come back,
     /// with the number of their retirement.
     kept: HashMap<Identity, (usize, u64)>,
@@ -141,14 +139,11 @@ fn fresh(s: &mut State) -> Option<usize> {
 }
 
 /// A chunk's worth of memory for identity `id`, aligned to its size: its
-/// own kept chunk, a spare, fresh from the arena, an evicted one (the
+/// own kept chunk, fresh from the arena, an evicted one (the
 /// arena spent), or from the heap (the arena refused).
 pub(super) fn alloc_chunk(id: Identity) -> Option<usize> {
     let got = with_state(|s| {
         if let Some((c, _)) = s.kept.remove(&id) {
-            return Some(c);
-        }
-        if let Some(c) = s.spare.pop() {
             return Some(c);
         }
         fresh(s).or_else(|| s.evicted.pop_front())
@@ -164,11 +159,6 @@ pub(super) fn alloc_chunk(id: Identity) -> Option<usize> {
     }
     BYTES.fetch_add(CHUNK_BYTES as u64, Ordering::Relaxed);
     Some(p)
-}
-
-/// A chunk that lost the race to be published: reusable at once.
-pub(super) fn spare(base: usize) {
-    with_state(|s| s.spare.push(base));
 }
 
 /// Pages `i + 1 .. end` of the chunk at `base` made equal to page `i`:
