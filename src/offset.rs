@@ -151,10 +151,7 @@ impl RangeIndex {
 
     #[inline(never)]
     fn offset_to_pfn_far(&self, offset: u64) -> u64 {
-        match self.offset_to_pfn_search(offset) {
-            Some(pfn) => pfn,
-            None => u64::MAX,
-        }
+        self.offset_to_pfn_search(offset).unwrap_or(u64::MAX)
     }
 
     /// [`Self::pfn_to_offset`] with -1 for None, likewise.
@@ -169,10 +166,7 @@ impl RangeIndex {
 
     #[inline(never)]
     fn pfn_to_offset_far(&self, pfn: u64) -> u64 {
-        match self.pfn_to_offset_search(pfn) {
-            Some(off) => off,
-            None => u64::MAX,
-        }
+        self.pfn_to_offset_search(pfn).unwrap_or(u64::MAX)
     }
 
     /// The search of a pgmap of several ranges (None for one range: its
