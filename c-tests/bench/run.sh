@@ -66,19 +66,15 @@ grep '^row 5 ' "$out" | while read -r _ _ what _ one _ two _ same; do
 		'BEGIN { printf "| 5 | %s | %s | %s | %.2f | %s | %.2f |\n", w, o, t, t / o, s, s / o }'
 done
 
-# Row 8: the differential campaign (tests/differential/), a fixed seed,
-# through `make fuzz` as a user runs it: as the Makefile builds tests
-# (unoptimised), then with the test profile optimised (opt-level 3; debug
-# assertions and overflow checks stay on, so it checks the same), in a
-# target directory of its own. BENCH_CAMPAIGN=0 skips the row.
-campaign() {	# label, then environment for make
-	label=$1
-	shift
-	line=$(env "$@" ${MAKE:-make} -s --no-print-directory fuzz SEED=1 \
-		COUNT="$n" 2>&1 | sed -n 's/.*scenarios passed in //p')
-	echo "$line" | sed -n 's/^\([0-9.]*\) s: \([0-9]*\) scenarios\/s, \([0-9.]*\) s of CPU$/\1 \2 \3/p' |
-		while read -r wall rate cpu; do
-			echo "| 8 | $label | $n | $wall | $rate | $cpu |"
+# Row 8: the differential campaign (tests/differential/), a fixed seed:
+# through `make fuzz` as a user runs it (the test profile, unoptimised),
+# then the same test built optimised with debug assertions and overflow
+# checks kept on (so it checks the same), in a target directory of its
+# own. BENCH_CAMPAIGN=0 skips the row.
+rate() {	# label: reads the fuzz test's output
+	sed -n 's/.*scenarios passed in \([0-9.]*\) s: \([0-9]*\) scenarios\/s, \([0-9.]*\) s of CPU$/\1 \2 \3/p' |
+		while read -r wall r cpu; do
+			echo "| 8 | $1 | $n | $wall | $r | $cpu |"
 		done
 }
 if [ "${BENCH_CAMPAIGN:-1}" != 0 ] && [ -f Makefile ]; then
@@ -86,9 +82,14 @@ if [ "${BENCH_CAMPAIGN:-1}" != 0 ] && [ -f Makefile ]; then
 	echo
 	echo "| row | differential campaign, seed 1 | scenarios | wall s | scenarios/s | CPU s |"
 	echo "|---|---|---:|---:|---:|---:|"
-	campaign "make fuzz" MAKEFLAGS=
-	campaign "make fuzz, test profile at opt-level 3" MAKEFLAGS= \
-		CARGO_TARGET_DIR=target/fuzz CARGO_PROFILE_DEV_OPT_LEVEL=3
+	${MAKE:-make} -s --no-print-directory fuzz SEED=1 COUNT="$n" 2>&1 |
+		rate "make fuzz"
+	DIFF_SEED=1 DIFF_CASES=$n CARGO_TARGET_DIR=target/fuzz \
+		CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
+		CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		${CARGO:-cargo} test --locked --release --features reference \
+		--test differential -- --ignored --exact fuzz --nocapture 2>&1 |
+		rate "optimised, assertions on"
 fi
 echo
 echo "# load $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end"
