@@ -234,7 +234,7 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
             ensure_chunk(entry, head_chunk)?;
         }
     }
-    let base = arena::alloc_chunk()?;
+    let base = arena::alloc_chunk((span.pgmap, chunk))?;
     // A compound pgmap registered for 6.15 or later has its pages laid out
     // as those kernels lay them out (docs/DESIGN.md §9).
     let modern = shift > 0 && crate::generation::modern_layout(span.pgmap);
@@ -245,60 +245,83 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     };
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
-    for i in 0..CHUNK_PAGES {
+    // Pages come in runs of identical ones (the altmap's pfns, order-0
+    // pages, the tails of a folio after its first): the first page of a
+    // run is written, then copied over the rest.
+    let chunk_end = first + CHUNK_PAGES as u64;
+    let mut i = 0usize;
+    while i < CHUNK_PAGES {
         let pfn = first + i as u64;
         let p = chunk_page(base, i);
-        if pfn < span.first_pfn || pfn > span.end_pfn {
+        let run_end = if pfn < span.first_pfn || pfn > span.end_pfn {
             // The altmap's pfns: memory, but no ZONE_DEVICE page.
             write_page(p, section, 0, 0);
-            continue;
-        }
-        if shift == 0 {
+            if pfn < span.first_pfn {
+                span.first_pfn.min(chunk_end)
+            } else {
+                chunk_end
+            }
+        } else if shift == 0 {
             write_page(p, device, span.pgmap, 0);
-            continue;
-        }
-        let head = head_of(pfn);
-        if head == pfn {
-            write_page(p, device | head_flag, span.pgmap, 0);
-            continue;
-        }
-        let head_page = if head >> CHUNK_SHIFT == chunk {
-            chunk_page(base, (head - first) as usize)
+            (span.end_pfn + 1).min(chunk_end)
         } else {
-            lookup(head)?
+            let head = head_of(pfn);
+            if head == pfn {
+                write_page(p, device | head_flag, span.pgmap, 0);
+                i += 1;
+                continue;
+            }
+            let head_page = if head >> CHUNK_SHIFT == chunk {
+                chunk_page(base, (head - first) as usize)
+            } else {
+                lookup(head)?
+            };
+            let head_addr = head_page as *const Page as usize;
+            write_page(p, device, head_addr | 1, TAIL_MAPPING);
+            // The first tail (from 6.15 on also the second) holds folio
+            // fields; the tails after it are plain and form the run.
+            if modern && pfn - head <= 2 {
+                crate::generation::prep_tail_modern(p, head_addr, pfn - head, shift);
+                i += 1;
+                continue;
+            }
+            if !modern && pfn == head + 1 {
+                // prep_compound_head(): dtor, order and mapcount in word 2,
+                // pincount and nr_pages over the first tail's mapping.
+                p.zone_device_data.store(
+                    COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
+                    Ordering::Relaxed,
+                );
+                p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
+                i += 1;
+                continue;
+            }
+            (head + (1u64 << shift))
+                .min(span.end_pfn + 1)
+                .min(chunk_end)
         };
-        let head_addr = head_page as *const Page as usize;
-        write_page(p, device, head_addr | 1, TAIL_MAPPING);
-        if modern {
-            crate::generation::prep_tail_modern(p, head_addr, pfn - head, shift);
-            continue;
-        }
-        if pfn == head + 1 {
-            // prep_compound_head(): dtor, order and mapcount in word 2,
-            // pincount and nr_pages over the first tail's mapping.
-            p.zone_device_data.store(
-                COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
-                Ordering::Relaxed,
-            );
-            p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
-        }
+        let end = (run_end - first) as usize;
+        arena::replicate_page(base, i, end);
+        i = end.max(i + 1);
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),
-        Err(_) => arena::spare(base),
+        // Lost the race: the chunk may be this identity's own (kept from
+        // its last life), so it goes back as its own, never to another.
+        Err(_) => arena::retire(base, (span.pgmap, chunk)),
     }
     Some(())
 }
 
 /// Take chunk `chunk` out of the memmap and retire its memory. Its span
 /// is removed, so nothing can recreate it meanwhile.
-fn retire_chunk(chunk: u64) {
+fn retire_chunk(chunk: u64, pgmap: usize) {
     let Some(slot) = leaf_slot(chunk, false) else {
         return;
     };
     let base = slot.swap(0, Ordering::AcqRel);
     if base != 0 {
-        arena::retire(base);
+        arena::retire(base, (pgmap, chunk));
     }
 }
 
@@ -310,6 +333,28 @@ fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
             f(first + i, p);
         }
     }
+}
+
+/// Ask for `page`'s cache line in exclusive state before it is read: a
+/// caller that will read the page and then change its count pays one
+/// cache-line transfer instead of two (a shared fetch for the reads, then
+/// an upgrade for the atomic) when another CPU is using the same folio.
+/// A hint only: it changes no memory and cannot fault.
+#[inline(always)]
+pub fn prefetch_for_write(page: &Page) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHW reads no memory architecturally, writes none and
+    // never faults; `page` is a valid reference besides. (On x86_64 CPUs
+    // without PRFCHW the instruction is a NOP.)
+    unsafe {
+        core::arch::asm!(
+            "prefetchw [{0}]",
+            in(reg) page as *const Page,
+            options(nostack, preserves_flags, readonly)
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = page;
 }
 
 /// True for a ZONE_DEVICE page.
@@ -375,5 +420,49 @@ mod tests {
             "a removed span makes nothing"
         );
         assert_eq!(page_to_pfn(head), None);
+    }
+
+    #[test]
+    fn a_chunk_comes_back_only_to_its_own_identity() {
+        let _g = crate::test_serial();
+        let start = 3u64 << 38;
+        let span = |pgmap| Span {
+            pgmap,
+            start_pfn: start,
+            end_pfn: start + CHUNK_PAGES as u64 - 1,
+            first_pfn: start,
+            shift: 0,
+        };
+        let map = |pgmap| {
+            spans_mut().add(span(pgmap));
+            let p = page_of(start + 9).unwrap();
+            assert_eq!(p.pgmap(), pgmap);
+            assert!(is_zone_device(p));
+            assert_eq!(p.refcount.load(Ordering::Relaxed), 0);
+            p as *const Page as usize
+        };
+        let a = map(0x2000);
+        // A driver scribbles on its page; the next life must not see it.
+        page_of(start + 9)
+            .unwrap()
+            .zone_device_data
+            .store(77, Ordering::Relaxed);
+        remove_spans(0x2000);
+        // SAFETY: `a` is a page of an arena chunk, memory never unmapped.
+        let stale = unsafe { &*(a as *const Page) };
+        assert!(!is_zone_device(stale), "a retired page is no one's");
+        assert_ne!(stale.pgmap(), 0x2000);
+        assert_eq!(page_to_pfn(stale), None);
+        // Another pgmap on the same pfns gets other memory...
+        let b = map(0x3000);
+        assert_ne!(a, b, "a stale page never becomes another pgmap's");
+        assert!(!is_zone_device(stale));
+        remove_spans(0x3000);
+        // ...and the same one its own, rewritten whole.
+        let again = map(0x2000);
+        assert_eq!(again, a);
+        assert_eq!(stale.zone_device_data.load(Ordering::Relaxed), 0);
+        assert_eq!(page_to_pfn(stale), Some(start + 9));
+        remove_spans(0x2000);
     }
 }
