@@ -14,12 +14,88 @@ struct folio;
 struct memremap_warn_record;
 struct page;
 struct percpu_ref;
+struct resource;
 struct vmem_altmap;
 
+
+void *__krealloc_site(const void *p, size_t new_size, unsigned int flags, const char *file, int line);
+
+void kvfree(const void *addr);
+
+void *__vmalloc_site(size_t size, unsigned int flags, const char *file, int line);
+
+void vfree(const void *addr);
 
 void __memremap_warn(const char *file, int line, const char *func, const char *msg);
 
 bool __memremap_warn_once_claim(unsigned long *site);
+
+void dump_page(const struct page *page, const char *reason);
+
+void dump_folio(const struct folio *folio, const char *reason);
+
+void device_initialize(struct device *d);
+
+struct device *get_device(struct device *d);
+
+void put_device(struct device *d);
+
+void *__devm_kmalloc_site(struct device *d, size_t size, unsigned int gfp, const char *file, int line);
+
+void devm_kfree(struct device *d, const void *p);
+
+int devm_add_action(struct device *d, void (*action)(void*), void *data);
+
+void devm_remove_action(struct device *d, void (*action)(void*), void *data);
+
+void devm_release_action(struct device *d, void (*action)(void*), void *data);
+
+/**
+ * Test probe: managed resources registered, over all devices.
+ */
+unsigned long memremap_devres_live(void);
+
+/**
+ * Test probe: managed resources registered for `d`.
+ */
+unsigned long memremap_devres_count(struct device *dev);
+
+unsigned long long __dma_map_page_site(struct device *dev, struct page *page, size_t offset, size_t size, unsigned int dir, unsigned long _attrs, const char *file, int line);
+
+unsigned long long dma_map_page_attrs(struct device *dev, struct page *page, size_t offset, size_t size, unsigned int dir, unsigned long attrs);
+
+void dma_unmap_page_attrs(struct device *dev, unsigned long long addr, size_t size, unsigned int dir, unsigned long _attrs);
+
+int debug_dma_mapping_error(struct device *dev, unsigned long long addr);
+
+unsigned long memremap_dma_live(void);
+
+void memremap_dma_fail_nth(unsigned long n);
+
+struct resource *__request_free_mem_region(struct device *d, struct resource *base, unsigned long size, const char *name);
+
+struct resource *devm_request_free_mem_region(struct device *d, struct resource *base, unsigned long size);
+
+struct resource *__request_region(struct resource *parent, unsigned long long start, unsigned long long n, const char *name, int flags);
+
+void __release_region(struct resource *parent, unsigned long long start, unsigned long long n);
+
+struct resource *__devm_request_region(struct device *d, struct resource *parent, unsigned long long start, unsigned long long n, const char *name);
+
+void __devm_release_region(struct device *d, struct resource *parent, unsigned long long start, unsigned long long n);
+
+struct resource *request_resource_conflict(struct resource *root, struct resource *new_);
+
+int request_resource(struct resource *root, struct resource *new_);
+
+int release_resource(struct resource *old);
+
+int region_intersects(unsigned long long start, size_t size, unsigned long flags, unsigned long desc);
+
+/**
+ * Test probe: resources directly under `iomem_resource`.
+ */
+unsigned long memremap_iomem_regions(void);
 
 void *memremap_pages(struct dev_pagemap *pgmap, int _nid);
 
@@ -172,6 +248,14 @@ bool memremap_warn_last(struct memremap_warn_record *out);
 void memremap_warn_rearm(void);
 
 void memremap_warn_quiet(bool quiet);
+
+void memremap_warn_set_traces(bool on);
+
+bool memremap_warn_traces(void);
+
+void memremap_warn_capture(bool on);
+
+size_t memremap_warn_captured(char *buf, size_t size);
 
 unsigned long memremap_kmalloc_live(void);
 
