@@ -246,8 +246,9 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
     // Pages come in runs of identical ones (the altmap's pfns, order-0
-    // pages, the tails of a folio after its first): the first page of a
-    // run is written, then copied over the rest.
+    // pages, the tails of a folio after its first, from 6.15 on after its
+    // second): the first page of a run is written, then copied over the
+    // rest (tests.rs checks it against writing them one by one).
     let chunk_end = first + CHUNK_PAGES as u64;
     let mut i = 0usize;
     while i < CHUNK_PAGES {
@@ -373,96 +374,4 @@ pub fn first_tail(head: &Page) -> &Page {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_span_makes_pages_on_demand_and_takes_them_away() {
-        // A pfn stretch no other test uses, past what C tests map.
-        let start = 1u64 << 38;
-        let span = Span {
-            pgmap: 0x1000,
-            start_pfn: start,
-            end_pfn: start + 2 * CHUNK_PAGES as u64 - 1,
-            first_pfn: start + 2,
-            shift: 1,
-        };
-        {
-            let mut t = spans_mut();
-            assert_eq!(t.overlap(start, start), None);
-            t.add(span);
-            assert_eq!(t.overlap(start + 5, start + 5), Some(span));
-        }
-        assert!(
-            lookup(start + 700).is_none(),
-            "nothing before it is asked for"
-        );
-        let head = page_of(start + 700).unwrap();
-        assert_eq!(page_to_pfn(head), Some(start + 700));
-        assert!(is_zone_device(head));
-        assert_eq!(head.pgmap(), 0x1000);
-        assert_eq!(first_tail(head).compound_order(), 1);
-        let tail = page_of(start + 701).unwrap();
-        assert_eq!(tail.compound_head(), head as *const Page as usize | 1);
-        let mut seen = 0;
-        spans().for_each_page_of(0x1000, |_, _| seen += 1);
-        assert_eq!(seen, CHUNK_PAGES, "only the chunk asked for exists");
-        let altmap = page_of(start).unwrap();
-        assert!(
-            !is_zone_device(altmap),
-            "the altmap's pfns are no ZONE_DEVICE page"
-        );
-        assert!(page_of(start + 2 * CHUNK_PAGES as u64).is_none());
-        remove_spans(0x1000);
-        assert!(lookup(start + 700).is_none());
-        assert!(
-            page_of(start + 700).is_none(),
-            "a removed span makes nothing"
-        );
-        assert_eq!(page_to_pfn(head), None);
-    }
-
-    #[test]
-    fn a_chunk_comes_back_only_to_its_own_identity() {
-        let _g = crate::test_serial();
-        let start = 3u64 << 38;
-        let span = |pgmap| Span {
-            pgmap,
-            start_pfn: start,
-            end_pfn: start + CHUNK_PAGES as u64 - 1,
-            first_pfn: start,
-            shift: 0,
-        };
-        let map = |pgmap| {
-            spans_mut().add(span(pgmap));
-            let p = page_of(start + 9).unwrap();
-            assert_eq!(p.pgmap(), pgmap);
-            assert!(is_zone_device(p));
-            assert_eq!(p.refcount.load(Ordering::Relaxed), 0);
-            p as *const Page as usize
-        };
-        let a = map(0x2000);
-        // A driver scribbles on its page; the next life must not see it.
-        page_of(start + 9)
-            .unwrap()
-            .zone_device_data
-            .store(77, Ordering::Relaxed);
-        remove_spans(0x2000);
-        // SAFETY: `a` is a page of an arena chunk, memory never unmapped.
-        let stale = unsafe { &*(a as *const Page) };
-        assert!(!is_zone_device(stale), "a retired page is no one's");
-        assert_ne!(stale.pgmap(), 0x2000);
-        assert_eq!(page_to_pfn(stale), None);
-        // Another pgmap on the same pfns gets other memory...
-        let b = map(0x3000);
-        assert_ne!(a, b, "a stale page never becomes another pgmap's");
-        assert!(!is_zone_device(stale));
-        remove_spans(0x3000);
-        // ...and the same one its own, rewritten whole.
-        let again = map(0x2000);
-        assert_eq!(again, a);
-        assert_eq!(stale.zone_device_data.load(Ordering::Relaxed), 0);
-        assert_eq!(page_to_pfn(stale), Some(start + 9));
-        remove_spans(0x2000);
-    }
-}
+mod tests;
