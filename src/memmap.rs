@@ -239,7 +239,7 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
             ensure_chunk(entry, head_chunk)?;
         }
     }
-    let base = arena::alloc_chunk()?;
+    let base = arena::alloc_chunk((span.pgmap, chunk))?;
     // A compound pgmap registered for 6.15 or later has its pages laid out
     // as those kernels lay them out (docs/DESIGN.md §9).
     let modern = shift > 0 && crate::generation::modern_layout(span.pgmap);
@@ -250,60 +250,84 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     };
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
-    for i in 0..CHUNK_PAGES {
+    // Pages come in runs of identical ones (the altmap's pfns, order-0
+    // pages, the tails of a folio after its first, from 6.15 on after its
+    // second): the first page of a run is written, then copied over the
+    // rest (tests.rs checks it against writing them one by one).
+    let chunk_end = first + CHUNK_PAGES as u64;
+    let mut i = 0usize;
+    while i < CHUNK_PAGES {
         let pfn = first + i as u64;
         let p = chunk_page(base, i);
-        if pfn < span.first_pfn || pfn > span.end_pfn {
+        let run_end = if pfn < span.first_pfn || pfn > span.end_pfn {
             // The altmap's pfns: memory, but no ZONE_DEVICE page.
             write_page(p, section, 0, 0);
-            continue;
-        }
-        if shift == 0 {
+            if pfn < span.first_pfn {
+                span.first_pfn.min(chunk_end)
+            } else {
+                chunk_end
+            }
+        } else if shift == 0 {
             write_page(p, device, span.pgmap, 0);
-            continue;
-        }
-        let head = head_of(pfn);
-        if head == pfn {
-            write_page(p, device | head_flag, span.pgmap, 0);
-            continue;
-        }
-        let head_page = if head >> CHUNK_SHIFT == chunk {
-            chunk_page(base, (head - first) as usize)
+            (span.end_pfn + 1).min(chunk_end)
         } else {
-            lookup(head)?
+            let head = head_of(pfn);
+            if head == pfn {
+                write_page(p, device | head_flag, span.pgmap, 0);
+                i += 1;
+                continue;
+            }
+            let head_page = if head >> CHUNK_SHIFT == chunk {
+                chunk_page(base, (head - first) as usize)
+            } else {
+                lookup(head)?
+            };
+            let head_addr = head_page as *const Page as usize;
+            write_page(p, device, head_addr | 1, TAIL_MAPPING);
+            // The first tail (from 6.15 on also the second) holds folio
+            // fields; the tails after it are plain and form the run.
+            if modern && pfn - head <= 2 {
+                crate::generation::prep_tail_modern(p, head_addr, pfn - head, shift);
+                i += 1;
+                continue;
+            }
+            if !modern && pfn == head + 1 {
+                // prep_compound_head(): dtor, order and mapcount in word 2,
+                // pincount and nr_pages over the first tail's mapping.
+                p.zone_device_data.store(
+                    COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
+                    Ordering::Relaxed,
+                );
+                p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
+                i += 1;
+                continue;
+            }
+            (head + (1u64 << shift))
+                .min(span.end_pfn + 1)
+                .min(chunk_end)
         };
-        let head_addr = head_page as *const Page as usize;
-        write_page(p, device, head_addr | 1, TAIL_MAPPING);
-        if modern {
-            crate::generation::prep_tail_modern(p, head_addr, pfn - head, shift);
-            continue;
-        }
-        if pfn == head + 1 {
-            // prep_compound_head(): dtor, order and mapcount in word 2,
-            // pincount and nr_pages over the first tail's mapping.
-            p.zone_device_data.store(
-                COMPOUND_PAGE_DTOR | ((shift as usize) << 8) | (0xffff_ffff << 32),
-                Ordering::Relaxed,
-            );
-            p.mapping.store(1usize << (shift + 32), Ordering::Relaxed);
-        }
+        let end = (run_end - first) as usize;
+        arena::replicate_page(base, i, end);
+        i = end.max(i + 1);
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),
-        Err(_) => arena::spare(base),
+        // Lost the race: the chunk may be this identity's own (kept from
+        // its last life), so it goes back as its own, never to another.
+        Err(_) => arena::retire(base, (span.pgmap, chunk)),
     }
     Some(())
 }
 
 /// Take chunk `chunk` out of the memmap and retire its memory. Its span
 /// is removed, so nothing can recreate it meanwhile.
-fn retire_chunk(chunk: u64) {
+fn retire_chunk(chunk: u64, pgmap: usize) {
     let Some(slot) = leaf_slot(chunk, false) else {
         return;
     };
     let base = slot.swap(0, Ordering::AcqRel);
     if base != 0 {
-        arena::retire(base);
+        arena::retire(base, (pgmap, chunk));
     }
 }
 
@@ -315,6 +339,28 @@ fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
             f(first + i, p);
         }
     }
+}
+
+/// Ask for `page`'s cache line in exclusive state before it is read: a
+/// caller that will read the page and then change its count pays one
+/// cache-line transfer instead of two (a shared fetch for the reads, then
+/// an upgrade for the atomic) when another CPU is using the same folio.
+/// A hint only: it changes no memory and cannot fault.
+#[inline(always)]
+pub fn prefetch_for_write(page: &Page) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHW reads no memory architecturally, writes none and
+    // never faults; `page` is a valid reference besides. (On x86_64 CPUs
+    // without PRFCHW the instruction is a NOP.)
+    unsafe {
+        core::arch::asm!(
+            "prefetchw [{0}]",
+            in(reg) page as *const Page,
+            options(nostack, preserves_flags, readonly)
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = page;
 }
 
 /// True for a ZONE_DEVICE page.
@@ -333,52 +379,4 @@ pub fn first_tail(head: &Page) -> &Page {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_span_makes_pages_on_demand_and_takes_them_away() {
-        // A pfn stretch no other test uses, past what C tests map.
-        let start = 1u64 << 38;
-        let span = Span {
-            pgmap: 0x1000,
-            start_pfn: start,
-            end_pfn: start + 2 * CHUNK_PAGES as u64 - 1,
-            first_pfn: start + 2,
-            shift: 1,
-        };
-        {
-            let mut t = spans_mut();
-            assert_eq!(t.overlap(start, start), None);
-            t.add(span);
-            assert_eq!(t.overlap(start + 5, start + 5), Some(span));
-        }
-        assert!(
-            lookup(start + 700).is_none(),
-            "nothing before it is asked for"
-        );
-        let head = page_of(start + 700).unwrap();
-        assert_eq!(page_to_pfn(head), Some(start + 700));
-        assert!(is_zone_device(head));
-        assert_eq!(head.pgmap(), 0x1000);
-        assert_eq!(first_tail(head).compound_order(), 1);
-        let tail = page_of(start + 701).unwrap();
-        assert_eq!(tail.compound_head(), head as *const Page as usize | 1);
-        let mut seen = 0;
-        spans().for_each_page_of(0x1000, |_, _| seen += 1);
-        assert_eq!(seen, CHUNK_PAGES, "only the chunk asked for exists");
-        let altmap = page_of(start).unwrap();
-        assert!(
-            !is_zone_device(altmap),
-            "the altmap's pfns are no ZONE_DEVICE page"
-        );
-        assert!(page_of(start + 2 * CHUNK_PAGES as u64).is_none());
-        remove_spans(0x1000);
-        assert!(lookup(start + 700).is_none());
-        assert!(
-            page_of(start + 700).is_none(),
-            "a removed span makes nothing"
-        );
-        assert_eq!(page_to_pfn(head), None);
-    }
-}
+mod tests;

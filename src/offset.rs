@@ -66,10 +66,12 @@ pub struct RangeIndex {
     addr_off: Vec<u64>,
     off_buckets: Buckets,
     addr_buckets: Buckets,
-    /// Range 0, for the common one-range pgmap.
-    single: bool,
+    /// A one-range pgmap's range: offsets `[0, first_len)` are pfns from
+    /// `first_pfn` on; its search tables stay empty. Zero length in a
+    /// pgmap of several ranges, so that the fast path's one compare
+    /// sends every translation to the search.
     first_pfn: u64,
-    first_end: u64,
+    first_len: u64,
     total: u64,
 }
 
@@ -96,6 +98,13 @@ impl RangeIndex {
     /// must have `first <= last`, and pairs must not overlap.
     pub fn new(ranges: &[(u64, u64)]) -> Self {
         let mut idx = RangeIndex::default();
+        if let [(start, end)] = *ranges {
+            // One range: the fields the fast paths read, nothing to search.
+            idx.first_pfn = start;
+            idx.first_len = end - start + 1;
+            idx.total = idx.first_len;
+            return idx;
+        }
         let mut order: Vec<(u64, u64, u64)> = Vec::with_capacity(ranges.len());
         for &(start, end) in ranges {
             idx.off_key.push(idx.total);
@@ -113,9 +122,6 @@ impl RangeIndex {
             idx.off_buckets = Buckets::new(&idx.off_key, 0, idx.total);
             idx.addr_buckets = Buckets::new(&idx.addr_key, lo, hi - lo + 1);
         }
-        idx.single = ranges.len() == 1;
-        idx.first_pfn = ranges.first().map_or(0, |r| r.0);
-        idx.first_end = ranges.first().map_or(0, |r| r.1);
         idx
     }
 
@@ -127,18 +133,49 @@ impl RangeIndex {
     /// `pgmap_offset_to_pfn()`: None past the end.
     #[inline(always)]
     pub fn offset_to_pfn(&self, offset: u64) -> Option<u64> {
+        if offset < self.first_len {
+            return Some(self.first_pfn + offset);
+        }
+        Some(self.offset_to_pfn_far(offset)).filter(|&p| p != u64::MAX)
+    }
+
+    /// [`Self::offset_to_pfn`] with -1 for None: the fast path inline,
+    /// the rest a tail call, so that the caller keeps no stack frame.
+    #[inline(always)]
+    pub fn offset_to_pfn_or_max(&self, offset: u64) -> u64 {
+        if offset < self.first_len {
+            return self.first_pfn + offset;
+        }
+        self.offset_to_pfn_far(offset)
+    }
+
+    #[inline(never)]
+    fn offset_to_pfn_far(&self, offset: u64) -> u64 {
+        self.offset_to_pfn_search(offset).unwrap_or(u64::MAX)
+    }
+
+    /// [`Self::pfn_to_offset`] with -1 for None, likewise.
+    #[inline(always)]
+    pub fn pfn_to_offset_or_max(&self, pfn: u64) -> u64 {
+        let d = pfn.wrapping_sub(self.first_pfn);
+        if d < self.first_len {
+            return d;
+        }
+        self.pfn_to_offset_far(pfn)
+    }
+
+    #[inline(never)]
+    fn pfn_to_offset_far(&self, pfn: u64) -> u64 {
+        self.pfn_to_offset_search(pfn).unwrap_or(u64::MAX)
+    }
+
+    /// The search of a pgmap of several ranges (None for one range: its
+    /// tables are empty).
+    #[inline(always)]
+    fn offset_to_pfn_search(&self, offset: u64) -> Option<u64> {
         if offset >= self.total {
             return None;
         }
-        if self.single {
-            return Some(self.first_pfn + offset);
-        }
-        self.offset_to_pfn_search(offset)
-    }
-
-    /// The search, kept out of line so the one-range path stays lean.
-    #[inline(never)]
-    fn offset_to_pfn_search(&self, offset: u64) -> Option<u64> {
         let i = self.off_buckets.find(&self.off_key, offset)?;
         Some(self.off_pfn.get(i)? + (offset - self.off_key.get(i)?))
     }
@@ -146,15 +183,16 @@ impl RangeIndex {
     /// `pfn_to_pgmap_offset()`: None for a pfn in no range.
     #[inline(always)]
     pub fn pfn_to_offset(&self, pfn: u64) -> Option<u64> {
-        if self.single {
-            let inside = pfn >= self.first_pfn && pfn <= self.first_end;
-            return inside.then(|| pfn - self.first_pfn);
+        // One compare: below range 0, the difference wraps past its length.
+        let d = pfn.wrapping_sub(self.first_pfn);
+        if d < self.first_len {
+            return Some(d);
         }
-        self.pfn_to_offset_search(pfn)
+        Some(self.pfn_to_offset_far(pfn)).filter(|&o| o != u64::MAX)
     }
 
-    /// The search, kept out of line so the one-range path stays lean.
-    #[inline(never)]
+    /// The search of a pgmap of several ranges, likewise.
+    #[inline(always)]
     fn pfn_to_offset_search(&self, pfn: u64) -> Option<u64> {
         if pfn < self.addr_buckets.base {
             return None;

@@ -204,6 +204,7 @@ pub fn get(folio: &Page) {
 /// `folio_put()`: the last put frees the folio back to its pgmap. A put of
 /// a folio already at 0 WARNs and changes nothing.
 pub fn put(folio: &Page) {
+    memmap::prefetch_for_write(folio);
     if crate::warn_page_if!(
         "folio_put",
         folio,

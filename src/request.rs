@@ -28,36 +28,36 @@ fn live(func: &'static str, pgmap: PgmapPtr) -> Option<Mapped> {
 /// WARN) for a pgmap that is not mapped or is dying.
 #[inline]
 pub fn pfn_to_offset(pgmap: PgmapPtr, pfn: u64) -> u64 {
-    let Some(m) = live("pfn_to_pgmap_offset", pgmap) else {
-        return u64::MAX;
-    };
-    if crate::warn_if!(
-        "pfn_to_pgmap_offset",
-        m.is_dying(),
-        "pfn_to_pgmap_offset(): pgmap {:p} is dying",
-        pgmap.ptr()
-    ) {
-        return u64::MAX;
+    match pgmap::mapped(pgmap) {
+        Some(m) if !m.is_dying() => m.index().pfn_to_offset_or_max(pfn),
+        _ => refused("pfn_to_pgmap_offset", pgmap),
     }
-    m.index().pfn_to_offset(pfn).unwrap_or(u64::MAX)
 }
 
 /// `pgmap_offset_to_pfn()`: -1 past the end, and (with a WARN) for a pgmap
 /// that is not mapped or is dying.
 #[inline]
 pub fn offset_to_pfn(pgmap: PgmapPtr, offset: u64) -> u64 {
-    let Some(m) = live("pgmap_offset_to_pfn", pgmap) else {
-        return u64::MAX;
-    };
-    if crate::warn_if!(
-        "pgmap_offset_to_pfn",
-        m.is_dying(),
-        "pgmap_offset_to_pfn(): pgmap {:p} is dying",
-        pgmap.ptr()
-    ) {
-        return u64::MAX;
+    match pgmap::mapped(pgmap) {
+        Some(m) if !m.is_dying() => m.index().offset_to_pfn_or_max(offset),
+        _ => refused("pgmap_offset_to_pfn", pgmap),
     }
-    m.index().offset_to_pfn(offset).unwrap_or(u64::MAX)
+}
+
+/// A translation on a pgmap that is not mapped or is dying: WARN, -1. Out
+/// of line, so that the translations' fast path keeps no stack frame.
+#[cold]
+#[inline(never)]
+fn refused(func: &'static str, pgmap: PgmapPtr) -> u64 {
+    if let Some(m) = live(func, pgmap) {
+        crate::warn_if!(
+            func,
+            m.is_dying(),
+            "{func}(): pgmap {:p} is dying",
+            pgmap.ptr()
+        );
+    }
+    u64::MAX
 }
 
 /// `pgmap_request_folio()`: the folio at `offset`, of order `order`, with a
@@ -81,6 +81,9 @@ pub fn request_folio(pgmap: PgmapPtr, offset: u64, order: i32) -> *mut Page {
         crate::warn_if!(F, true, "pfn {pfn:#x} has no page");
         return core::ptr::null_mut();
     };
+    // The checks below read the page and activate() then changes its
+    // count: take the line for writing once (docs/DESIGN.md §7).
+    memmap::prefetch_for_write(page);
     if crate::warn_page_once_if!(
         F,
         page,

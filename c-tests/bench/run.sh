@@ -42,6 +42,17 @@ grep -E '^row (1|2|3|6) ' "$out" | while read -r _ row what _ r _ c; do
 	echo "| $row | $what | $r | $c | $ratio | $ri | $ci |"
 done
 echo
+echo "| row | what | wall ns/cycle | CPU ns/cycle | instr/cycle |"
+echo "|---|---|---:|---:|---:|"
+grep '^row 7 ' "$out" | while read -r _ row what _ wall _ cpu; do
+	if [ $have_valgrind = 1 ]; then
+		ri=$(ir "$row" rust 2000 12000)
+	else
+		ri=-
+	fi
+	echo "| $row | $what | $wall | $cpu | $ri |"
+done
+echo
 echo "| row | pgmap | memremap_pages µs | first request µs | memunmap_pages µs | extra RSS KiB | an eager memmap KiB |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 grep '^row 4 ' "$out" | while read -r _ _ what _ m _ f _ u _ rss _ eager; do
@@ -54,5 +65,31 @@ grep '^row 5 ' "$out" | while read -r _ _ what _ one _ two _ same; do
 	awk -v w="${what#threads-}" -v o="$one" -v t="$two" -v s="$same" \
 		'BEGIN { printf "| 5 | %s | %s | %s | %.2f | %s | %.2f |\n", w, o, t, t / o, s, s / o }'
 done
+
+# Row 8: the differential campaign (tests/differential/), a fixed seed:
+# through `make fuzz` as a user runs it (optimised, debug assertions and
+# overflow checks kept on, in target/fuzz), then the same cargo command
+# run directly, without make. BENCH_CAMPAIGN=0 skips the row.
+rate() {	# label: reads the fuzz test's output
+	sed -n 's/.*scenarios passed in \([0-9.]*\) s: \([0-9]*\) scenarios\/s, \([0-9.]*\) s of CPU$/\1 \2 \3/p' |
+		while read -r wall r cpu; do
+			echo "| 8 | $1 | $n | $wall | $r | $cpu |"
+		done
+}
+if [ "${BENCH_CAMPAIGN:-1}" != 0 ] && [ -f Makefile ]; then
+	n=${BENCH_CAMPAIGN_COUNT:-20000}
+	echo
+	echo "| row | differential campaign, seed 1 | scenarios | wall s | scenarios/s | CPU s |"
+	echo "|---|---|---:|---:|---:|---:|"
+	${MAKE:-make} -s --no-print-directory fuzz SEED=1 COUNT="$n" 2>&1 |
+		rate "make fuzz"
+	DIFF_SEED=1 DIFF_CASES=$n CARGO_TARGET_DIR=target/fuzz \
+		CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
+		CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		${CARGO:-cargo} test --locked --release --features reference \
+		--test differential -- --ignored --exact fuzz --nocapture 2>&1 |
+		rate "the same, cargo directly"
+fi
 echo
+echo "# load $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the end"
 echo "# $(uname -m), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(date -u +%Y-%m-%d)"

@@ -357,6 +357,19 @@ void op_stale(void)
 	if (registered(st->pg) && st->pg->gen == st->gen)
 		return;		/* not stale yet */
 	page = st->page;
+	owner = owner_of(st->pfn);
+	if (owner == st->pg && pfn_to_page(st->pfn) == page) {
+		/*
+		 * The same struct dev_pagemap maps the same pfns again: the
+		 * chunk kept for that identity names the same struct page,
+		 * as the kernel's vmemmap does (docs/DESIGN.md §7). Only
+		 * another pgmap's page is what a stale pointer must never
+		 * read as.
+		 */
+		note("stale page of pfn %#lx (pg%d): its identity is back",
+		     st->pfn, pg_index(st->pg));
+		return;
+	}
 	note("stale page of pfn %#lx (pg%d, unmapped)", st->pfn,
 	     pg_index(st->pg));
 	fig.repro[8] += fig.maps_ok > st->maps;
@@ -364,7 +377,6 @@ void op_stale(void)
 		    VALID);
 	EXPECT_CALL(is_zone_device_page, !is_zone_device_page(page), VALID);
 	EXPECT_CALL(page_ref_count, page_ref_count(page) == 0, VALID);
-	owner = owner_of(st->pfn);
 	if (owner)
 		CHECK(pfn_to_page(st->pfn) != page);
 	call(chance(50) ? F_folio_put : F_put_page);

@@ -23,6 +23,12 @@ CHECK_EXTRA += check-differential
 check-differential:
 	$(DIFF_TEST)
 
+# The long campaign: optimised fully, debug assertions and overflow checks
+# kept on (it checks what check-differential checks), in a target
+# directory of its own so it rebuilds nothing of the other builds'.
 fuzz:
-	DIFF_SEED=$(SEED) DIFF_CASES=$(COUNT) \
-		$(DIFF_TEST) -- --ignored --exact fuzz --nocapture
+	DIFF_SEED=$(SEED) DIFF_CASES=$(COUNT) CARGO_TARGET_DIR=target/fuzz \
+		CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
+		CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true \
+		$(CARGO) test --locked --release --features reference \
+		--test differential -- --ignored --exact fuzz --nocapture

@@ -122,7 +122,7 @@ pub fn remove(pgmap: usize) {
     };
     for e in gone {
         for c in e.chunks.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            super::retire_chunk(c);
+            super::retire_chunk(c, pgmap);
         }
     }
 }

@@ -52,16 +52,19 @@ pub fn ensure_system_chunk(pfn: u64) -> Option<()> {
     let chunk = pfn >> CHUNK_SHIFT;
     let slot = leaf_slot(chunk, true)?;
     if slot.load(Ordering::Acquire) == 0 {
-        let base = super::arena::alloc_chunk()?;
-        for i in 0..CHUNK_PAGES {
-            let flags = system_flags((chunk << CHUNK_SHIFT) + i as u64);
-            write_page(chunk_page(base, i), flags, 0, 0);
-        }
+        // System RAM is no pgmap's: its chunks' identity is pgmap 0.
+        let id = (0, chunk);
+        let base = super::arena::alloc_chunk(id)?;
+        // Its pages are alike (the flags carry only chunk and zone): one
+        // is written, then copied over the rest.
+        let flags = system_flags(chunk << CHUNK_SHIFT);
+        write_page(chunk_page(base, 0), flags, 0, 0);
+        super::arena::replicate_page(base, 0, CHUNK_PAGES);
         if slot
             .compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            super::arena::spare(base);
+            super::arena::retire(base, id);
         }
     }
     lookup(pfn).filter(|p| is_system(p)).map(|_| ())
