@@ -27,6 +27,10 @@ pub struct MigrateVma {
 const MAX_ENTRIES: u64 = 1 << 36;
 
 /// `n` entries of the caller's array, or None for NULL or an absurd `n`.
+///
+/// # Safety
+/// A non-NULL `p` points at `n` `unsigned long`s the caller owns (the
+/// kernel's contract for `struct migrate_vma`'s `src` and `dst`).
 unsafe fn array<'a>(p: *mut c_ulong, n: u64) -> Option<&'a mut [u64]> {
     if p.is_null() || n > MAX_ENTRIES {
         return None;
