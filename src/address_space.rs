@@ -467,8 +467,9 @@ pub fn rmap_add(p: &Page, vma: &Vma, addr: u64) {
 /// `page_remove_rmap()`.
 pub fn rmap_remove(p: &Page) {
     let old = p.mapcount.fetch_sub(1, Ordering::AcqRel);
-    if crate::warn_if!(
+    if crate::warn_page_if!(
         "page_remove_rmap",
+        p,
         old < 0,
         "page_remove_rmap() of a page that is not mapped"
     ) {
