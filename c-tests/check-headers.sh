@@ -32,7 +32,7 @@ try() {
 gens=$(mktemp -d)
 trap 'rm -rf "$gens"' EXIT
 cd "$top/include" || exit 1
-for h in */*.h; do
+for h in $(find . -name "*.h" | sed "s|^\./||" | sort); do
 	for cfg in "" -DMEMREMAP_NO_ZONE_DEVICE -DMEMREMAP_NO_DEBUG_VM \
 		   "-DMEMREMAP_NO_ZONE_DEVICE -DMEMREMAP_BEFORE_PATCH"; do
 		# shellcheck disable=SC2086
