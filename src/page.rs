@@ -219,7 +219,7 @@ pub fn put(folio: &Page) {
             if memmap::is_zone_device(folio) {
                 free_zone_device_page(folio);
             } else if memmap::is_system(folio) {
-                crate::page_alloc::release(folio);
+                release_system(folio);
             }
         }
         DropRef::Idle(v) => {
@@ -336,4 +336,46 @@ pub fn unlock(page: &Page) {
 /// `PageLocked()`.
 pub fn is_locked(page: &Page) -> bool {
     head(page).flags.load(Ordering::Acquire) & PG_LOCKED != 0
+}
+
+/// `__free_pages(page, order)`: drop the caller's reference on the first
+/// page of a system block; the last one frees the block. Misuse WARNs with
+/// the page's dump and changes nothing.
+pub fn free_system_pages(page: &Page, order: u32) {
+    if let Err(why) = crate::page_alloc::check_free(page, order) {
+        crate::warn_page_if!("__free_pages", page, true, "{why}");
+        return;
+    }
+    match counter::drop_ref(&page.refcount) {
+        DropRef::Last => release_system(page),
+        DropRef::Dropped => {}
+        DropRef::Idle(v) => {
+            crate::warn_page_if!(
+                "__free_pages",
+                page,
+                true,
+                "__free_pages() of a page at refcount {v}"
+            );
+        }
+    }
+}
+
+/// The last reference on a system page is gone: the kernel's free-path
+/// checks ("Bad page state", with the page's dump), then the allocator.
+fn release_system(page: &Page) {
+    let locked = page.flags.load(Ordering::Acquire) & memmap::PG_LOCKED != 0;
+    let mapped = page.mapcount.load(Ordering::Acquire) + 1;
+    crate::warn_page_if!(
+        "free_pages",
+        page,
+        locked,
+        "Bad page state: freeing a locked page"
+    );
+    crate::warn_page_if!(
+        "free_pages",
+        page,
+        mapped != 0,
+        "Bad page state: freeing a page still mapped {mapped} time(s)"
+    );
+    crate::page_alloc::release(page);
 }

@@ -14,7 +14,7 @@
 
 use crate::memmap::{self, SYSTEM_FIRST_PFN, SYSTEM_PFNS};
 use crate::types::Page;
-use crate::{counter, slab};
+use crate::slab;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -181,41 +181,30 @@ pub fn page_address(page: &Page) -> Option<usize> {
     found
 }
 
-/// `__free_pages(page, order)`: drop the caller's reference on the first
-/// page of a block; the last one frees the block.
-pub fn free_pages(page: &Page, order: u32) {
+/// Whether `__free_pages(page, order)` names the first page of a live
+/// block of that order: the misuse, said, if not. The page layer WARNs it
+/// (with the page's dump) and drops the reference (`page::free_system_pages`).
+pub fn check_free(page: &Page, order: u32) -> Result<(), String> {
     let pfn = memmap::page_to_pfn(page).filter(|_| memmap::is_system(page));
     let block = pfn.and_then(|pfn| block_of(&allocator(), pfn));
-    let ok = matches!((pfn, block), (Some(pfn), Some((first, _, o))) if pfn == first && o == order);
-    if crate::warn_if!(
-        "__free_pages",
-        !ok,
-        "__free_pages(order {order}) of {}",
-        match (pfn, block) {
-            (None, _) => "a page that is not system RAM".to_owned(),
-            (Some(pfn), None) => format!("pfn {pfn:#x}, which is not allocated"),
-            (Some(pfn), Some((first, _, o))) =>
-                format!("pfn {pfn:#x}, allocated as the order-{o} block at {first:#x}"),
-        }
-    ) {
-        return;
-    }
-    match counter::drop_ref(&page.refcount) {
-        counter::DropRef::Last => release(page),
-        counter::DropRef::Dropped => {}
-        counter::DropRef::Idle(v) => {
-            crate::warn_if!(
-                "__free_pages",
-                true,
-                "__free_pages() of a page at refcount {v}"
-            );
-        }
+    match (pfn, block) {
+        (Some(pfn), Some((first, _, o))) if pfn == first && o == order => Ok(()),
+        (None, _) => Err(format!(
+            "__free_pages(order {order}) of a page that is not system RAM"
+        )),
+        (Some(pfn), None) => Err(format!(
+            "__free_pages(order {order}) of pfn {pfn:#x}, which is not allocated"
+        )),
+        (Some(pfn), Some((first, _, o))) => Err(format!(
+            "__free_pages(order {order}) of pfn {pfn:#x}, allocated as the order-{o} \
+             block at {first:#x}"
+        )),
     }
 }
 
 /// The last reference on a system block's first page is gone (`put_page()`
-/// or `__free_pages()`): check it as the kernel's free path does, give its
-/// buffer back and its pfns to the free lists.
+/// or `__free_pages()`; the page layer has checked it as the kernel's free
+/// path does): give its buffer back and its pfns to the free lists.
 pub fn release(page: &Page) {
     let Some(pfn) = memmap::page_to_pfn(page).filter(|_| memmap::is_system(page)) else {
         return;
@@ -230,8 +219,6 @@ pub fn release(page: &Page) {
         );
         return;
     };
-    let flags = page.flags.load(Ordering::Acquire);
-    let mapped = page.mapcount.load(Ordering::Acquire) + 1;
     for i in 0..1u64 << b.order {
         if let Some(p) = memmap::lookup(pfn + i) {
             clear_page(p, pfn + i);
@@ -241,16 +228,6 @@ pub fn release(page: &Page) {
         q.push_back(pfn);
     }
     drop(a);
-    crate::warn_if!(
-        "free_pages",
-        flags & memmap::PG_LOCKED != 0,
-        "Bad page state: freeing locked page pfn {pfn:#x}"
-    );
-    crate::warn_if!(
-        "free_pages",
-        mapped != 0,
-        "Bad page state: freeing pfn {pfn:#x} still mapped {mapped} time(s)"
-    );
     slab::free(b.raw as *mut u8);
 }
 
@@ -283,8 +260,8 @@ mod tests {
             page_address(tail).unwrap(),
             page_address(q).unwrap() + 3 * PAGE_SIZE
         );
-        free_pages(q, 2);
-        free_pages(p, 0);
+        crate::page::free_system_pages(q, 2);
+        crate::page::free_system_pages(p, 0);
         assert_eq!(slab::live_count(), base);
         assert_eq!(p.refcount.load(Ordering::Relaxed), 0);
     }
@@ -297,10 +274,10 @@ mod tests {
         assert!(alloc_pages(0, 0, file!(), line!()).is_none());
         let p = alloc_pages(0, 0, file!(), line!()).unwrap();
         let w = crate::warn::count();
-        free_pages(p, 1);
+        crate::page::free_system_pages(p, 1);
         assert_eq!(crate::warn::count(), w + 1, "wrong order WARNs");
-        free_pages(p, 0);
-        free_pages(p, 0);
+        crate::page::free_system_pages(p, 0);
+        crate::page::free_system_pages(p, 0);
         assert_eq!(crate::warn::count(), w + 2, "double free WARNs");
         crate::warn::set_quiet(false);
     }

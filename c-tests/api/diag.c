@@ -11,6 +11,8 @@
 #include <linux/mm.h>
 #include <linux/mmdebug.h>
 #include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/pagemap.h>
 #include <memremap/test.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -330,6 +332,43 @@ KTAP_CASE(the_poison_page_dumps_as_poisoned)
 	free(text);
 }
 
+/*
+ * The page allocator's misuse is about one page too: a second
+ * __free_page() and the last put of a page still locked ("Bad page
+ * state") print the page's dump before the WARN.
+ */
+KTAP_CASE(system_page_misuse_dumps_the_page)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	char *text;
+
+	EXPECT_NOT_NULL(page);
+	if (!page)
+		return;
+	get_page(page);
+	__free_page(page);
+	__free_page(page);
+	start();
+	__free_page(page);
+	text = captured();
+	EXPECT_WARNS(1);
+	EXPECT_HAS(text, "page dumped because: __free_pages(order 0) of pfn");
+	free(text);
+
+	page = alloc_page(GFP_KERNEL);
+	EXPECT_NOT_NULL(page);
+	if (!page)
+		return;
+	lock_page(page);
+	start();
+	put_page(page);
+	text = captured();
+	EXPECT_WARNS(2);
+	EXPECT_HAS(text, "page dumped because: Bad page state: freeing a "
+		   "locked page");
+	free(text);
+}
+
 KTAP_MAIN("diag",
 	  KTAP_ENTRY(trace_names_the_callers_function_and_line),
 	  KTAP_ENTRY(a_c_warn_traces_from_its_own_function),
@@ -339,4 +378,5 @@ KTAP_MAIN("diag",
 	  KTAP_ENTRY(a_page_warn_prints_dump_page_first),
 	  KTAP_ENTRY(dump_page_of_a_tail_page_shows_its_folio),
 	  KTAP_ENTRY(vm_warn_on_once_page_dumps_then_warns_once),
-	  KTAP_ENTRY(the_poison_page_dumps_as_poisoned))
+	  KTAP_ENTRY(the_poison_page_dumps_as_poisoned),
+	  KTAP_ENTRY(system_page_misuse_dumps_the_page))

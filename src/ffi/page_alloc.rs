@@ -54,7 +54,7 @@ pub extern "C" fn memremap_alloc_page(gfp: c_uint) -> *mut Page {
 #[no_mangle]
 pub unsafe extern "C" fn __free_pages(page: *mut Page, order: c_uint) {
     if let Some(p) = page_in("__free_pages", page) {
-        page_alloc::free_pages(p, order)
+        crate::page::free_system_pages(p, order)
     }
 }
 
@@ -62,7 +62,7 @@ pub unsafe extern "C" fn __free_pages(page: *mut Page, order: c_uint) {
 #[no_mangle]
 pub unsafe extern "C" fn memremap_free_page(page: *mut Page) {
     if let Some(p) = page_in("__free_page", page) {
-        page_alloc::free_pages(p, 0)
+        crate::page::free_system_pages(p, 0)
     }
 }
 
