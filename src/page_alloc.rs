@@ -13,8 +13,8 @@
 //! stale `struct page *` is not at once someone else's page.
 
 use crate::memmap::{self, SYSTEM_FIRST_PFN, SYSTEM_PFNS};
-use crate::types::Page;
 use crate::slab;
+use crate::types::Page;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
