@@ -10,7 +10,13 @@ DRIVER_TESTS  := $(patsubst $(DRIVERS_DIR)/%.c,$(DRIVERS_OUT)/%,\
 
 SUITES += $(DRIVER_TESTS)
 
-$(DRIVERS_OUT)/%: $(DRIVERS_DIR)/%.c $(C_HDRS) \
-		$(wildcard include/linux/*/*.h) $(LIB)
+# A program written against one kernel generation says so in <name>.flags
+# beside it (for example -DMEMREMAP_LINUX='KERNEL_VERSION(6,1,0)'), as a
+# driver's kbuild would; without one it sees the seed's headers.
+driver_flags = $(shell cat $(DRIVERS_DIR)/$(1).flags 2>/dev/null)
+
+$(DRIVERS_OUT)/%: $(DRIVERS_DIR)/%.c $(wildcard $(DRIVERS_DIR)/*.flags) \
+		$(C_HDRS) $(wildcard include/linux/*/*.h) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(CWARN) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CSTD) $(CWARN) $(call driver_flags,$*) -o $@ $< $(LIB) \
+		$(LDLIBS)
