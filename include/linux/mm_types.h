@@ -500,6 +500,22 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr);
 
 /*
+ * <linux/mm.h>: the first VMA meeting [@start_addr, @end_addr), or NULL;
+ * @start_addr < @end_addr. (Out of line in mm/mmap.c from 6.1, a static
+ * inline over find_vma() before; the same answer either way.)
+ */
+static inline struct vm_area_struct *
+find_vma_intersection(struct mm_struct *mm, unsigned long start_addr,
+		      unsigned long end_addr)
+{
+	struct vm_area_struct *vma = find_vma(mm, start_addr);
+
+	if (vma && end_addr <= vma->vm_start)
+		vma = NULL;
+	return vma;
+}
+
+/*
  * <linux/mm.h>: the CPU address of a system page's memory (NULL, with a
  * WARN, for a free page or a ZONE_DEVICE one: no CPU address here).
  */
