@@ -309,7 +309,10 @@ pub fn mmdrop(mm: usize) {
     slab::free(mm as *mut u8);
 }
 
-/// Unmap everything: each entry drops its page's mapcount and reference.
+/// Unmap everything: each entry drops its page's mapcount and reference,
+/// then the VMAs go, as 6.1's `exit_mmap()` removes them and destroys the
+/// tree (an `mmgrab()` holder's `find_vma()` finds none; `map_count` is
+/// left as the kernel leaves it).
 fn exit_mmap(mm: usize) {
     let vmas = with_mm(mm, |st| st.vmas.clone()).unwrap_or_default();
     for v in vmas.into_iter().map(read_vma) {
@@ -335,6 +338,10 @@ fn exit_mmap(mm: usize) {
             rmap_remove(p);
             page::put(page::head(p));
         }
+    }
+    let vmas = with_mm(mm, |st| std::mem::take(&mut st.vmas)).unwrap_or_default();
+    for v in vmas {
+        slab::free(v as *mut u8);
     }
 }
 

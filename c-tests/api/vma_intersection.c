@@ -64,6 +64,37 @@ KTAP_CASE(an_mm_with_no_vma_meets_nothing)
 	EXPECT_WARNS(0);
 }
 
+/*
+ * The last mmput() tears the address space down and its VMAs with it
+ * (6.1's exit_mmap() removes every VMA and destroys the tree): a holder of
+ * mmgrab() (KVM, a notifier) looks up nothing afterwards.
+ */
+KTAP_CASE(no_vma_after_the_last_mmput)
+{
+	struct mm_struct *mm = memremap_mm_create();
+	unsigned long live;
+
+	memremap_mm_add_vma(mm, VA, VA + 4 * PAGE_SIZE, VM_READ | VM_WRITE);
+	EXPECT_EQ(memremap_mm_access(mm, VA, NULL, 1, true), 0);
+	live = memremap_kmalloc_live();
+	mmgrab(mm);
+	mmput(mm);
+	EXPECT_EQ(memremap_mm_live(), 1);
+	mmap_read_lock(mm);
+	EXPECT_NULL(vma_lookup(mm, VA));
+	EXPECT_NULL(find_vma(mm, 0));
+	EXPECT_NULL(find_vma_intersection(mm, VA, VA + PAGE_SIZE));
+	mmap_read_unlock(mm);
+	EXPECT_EQ(memremap_mm_nr_entries(mm), 0);
+	/* The VMA and the page are freed already; the mm itself is not. */
+	EXPECT_EQ(memremap_kmalloc_live(), live - 2);
+	mmdrop(mm);
+	EXPECT_EQ(memremap_mm_live(), 0);
+	EXPECT_EQ(memremap_ledger_count(), 0);
+	EXPECT_WARNS(0);
+}
+
 KTAP_MAIN("vma_intersection",
 	  KTAP_ENTRY(first_vma_meeting_the_range),
-	  KTAP_ENTRY(an_mm_with_no_vma_meets_nothing))
+	  KTAP_ENTRY(an_mm_with_no_vma_meets_nothing),
+	  KTAP_ENTRY(no_vma_after_the_last_mmput))
