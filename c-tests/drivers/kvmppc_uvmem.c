@@ -1005,13 +1005,18 @@ static unsigned long bits_used(void)
 			     PAGE_SHIFT);
 }
 
-/* A report line: the step, then the driver's state and the pins. */
+/*
+ * A report line: the step, then the bitmap's bits in use, the device pages
+ * with a non-zero refcount, page_free() calls, pgmap pins, the ultravisor's
+ * copies in and out, and live system pages.
+ */
 static void step(const char *what)
 {
-	printf("    # %-36s bits %lu page_free %lu pins %ld uv in/out %lu/%lu system pages %lu\n",
-	       what, bits_used(), stats.page_frees,
-	       memremap_pgmap_pins(&kvmppc_uvmem_pgmap), uv.page_in,
-	       uv.page_out, memremap_system_pages_live());
+	printf("    # %-34s bits %lu refd %lu page_free %lu pins %ld uv in/out %lu/%lu sys %lu\n",
+	       what, bits_used(),
+	       memremap_pgmap_busy_pages(&kvmppc_uvmem_pgmap),
+	       stats.page_frees, memremap_pgmap_pins(&kvmppc_uvmem_pgmap),
+	       uv.page_in, uv.page_out, memremap_system_pages_live());
 }
 
 /* Frame @i is on a device page: checked from every side. */
@@ -1145,7 +1150,7 @@ KTAP_CASE(page_in_moves_guest_frames_to_secure_memory)
 
 	/* H_SVM_INIT_DONE: the other 14 frames, no copy. */
 	EXPECT_EQ(kvmppc_h_svm_init_done(&vm), H_SUCCESS);
-	step("H_SVM_INIT_DONE made the rest secure:");
+	step("H_SVM_INIT_DONE, the rest secure:");
 	EXPECT_TRUE(vm.arch.secure_guest & KVMPPC_SECURE_INIT_DONE);
 	for (i = 0; i < GUEST_PAGES; i++)
 		expect_secure(i);
@@ -1229,6 +1234,9 @@ KTAP_CASE(hv_fault_pages_a_secure_frame_out)
 
 	kvmppc_uvmem_drop_pages(&vm.memslots[0], &vm, true);
 	kvmppc_uvmem_drop_pages(&vm.memslots[1], &vm, true);
+	step("VM teardown dropped the rest:");
+	EXPECT_EQ(stats.page_frees, 5);
+	EXPECT_EQ(memremap_pgmap_pins(&kvmppc_uvmem_pgmap), 0);
 	vm_destroy();
 	mmput(mm);
 	kvmppc_uvmem_free();
@@ -1387,6 +1395,92 @@ KTAP_CASE(qemu_exits_before_the_vm_is_destroyed)
 }
 
 /*
+ * H_SVM_INIT_START failing at the second slot (its record's kzalloc(),
+ * the third allocation of the call after slot 0's kzalloc() and
+ * vzalloc()): 6.1's undo deletes the failing slot, never made, so slot 0
+ * stays registered with the ultravisor and on the list until its memslot
+ * is deleted.
+ */
+KTAP_CASE(init_start_failure_leaves_the_earlier_slots)
+{
+	unsigned long live, injected;
+	struct mm_struct *mm;
+
+	module_load(SECMEM_SIZE);
+	kvmppc_uvmem_init();
+	mm = vm_create();
+	live = memremap_kmalloc_live();
+	injected = memremap_kmalloc_injected();
+	memremap_kmalloc_fail_nth(3);
+	EXPECT_EQ(kvmppc_h_svm_init_start(&vm), H_PARAMETER);
+	memremap_kmalloc_fail_nth(0);
+	EXPECT_EQ(memremap_kmalloc_injected(), injected + 1);
+	EXPECT_EQ(uv.slots, 0x1);		/* slot 0 still registered */
+	EXPECT_EQ(gfn_state(0), 0);		/* and tracked */
+	EXPECT_EQ(gfn_state(SLOT0_PAGES), ~0UL);	/* slot 1 is not */
+	EXPECT_EQ(memremap_kmalloc_live(), live + 2);
+	/* The ultravisor gives up on the guest; its memslots go. */
+	vm_destroy();
+	EXPECT_EQ(uv.slots, 0);
+	EXPECT_EQ(memremap_kmalloc_live(), live);
+	mmput(mm);
+	kvmppc_uvmem_free();
+	EXPECT_EQ(memremap_ledger_count(), 0);
+	EXPECT_WARNS(0);
+}
+
+/*
+ * request_free_mem_region() rounds the size up to a memory section, and
+ * kvmppc_uvmem_free() releases range_len() of the pgmap; but 6.1's init
+ * error paths release the secure-memory size itself. With a size that is
+ * not a whole number of sections (64 MiB; a section is 128 MiB here, 16
+ * MiB on ppc64) that release names no region held: it warns and the
+ * region stays. Each failure after the region was taken shows it.
+ */
+KTAP_CASE(init_error_path_releases_the_unrounded_size)
+{
+	unsigned long regions = memremap_iomem_regions(), nth, leaked = 0;
+	unsigned long warns;
+	int ret = -1;
+
+	module_load(SECMEM_SIZE / 2);
+	EXPECT_EQ(kvmppc_uvmem_init(), 0);
+	EXPECT_EQ(range_len(&kvmppc_uvmem_pgmap.range), SECMEM_SIZE);
+	kvmppc_uvmem_free();
+	EXPECT_EQ(memremap_iomem_regions(), regions);
+
+	memremap_warn_quiet(true);
+	for (nth = 1; ret && nth < 100; nth++) {
+		module_load(SECMEM_SIZE / 2);
+		warns = ktap_warns();
+		memremap_kmalloc_fail_nth(nth);
+		ret = kvmppc_uvmem_init();
+		memremap_kmalloc_fail_nth(0);
+		if (!ret)
+			break;
+		EXPECT_NULL(kvmppc_uvmem_bitmap);
+		EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+		if (memremap_iomem_regions() == regions)
+			continue;
+		/* The region outlived its driver: one warning said so. */
+		leaked++;
+		EXPECT_EQ(ktap_warns(), warns + 1);
+		EXPECT_EQ(memremap_iomem_regions(), regions + 1);
+		release_mem_region(kvmppc_uvmem_pgmap.range.start,
+				   range_len(&kvmppc_uvmem_pgmap.range));
+		EXPECT_EQ(memremap_iomem_regions(), regions);
+	}
+	memremap_warn_quiet(false);
+	printf("    # %lu failed inits left the region behind\n", leaked);
+	EXPECT_EQ(ret, 0);
+	EXPECT_TRUE(leaked > 0);
+	EXPECT_EQ(ktap_warns(), leaked);
+	kvmppc_uvmem_free();
+	EXPECT_EQ(memremap_iomem_regions(), regions);
+	EXPECT_EQ(memremap_ledger_count(), 0);
+}
+
+/*
  * The whole life of a secure guest, each allocation failing in turn: the
  * module's init, the slots, the page records, the pages the fault and the
  * abort page out to. A frame whose page-in fails stays a normal page; one
@@ -1448,4 +1542,6 @@ KTAP_MAIN("driver_kvmppc_uvmem",
 	  KTAP_ENTRY(vm_teardown_drops_frames_still_secure),
 	  KTAP_ENTRY(init_abort_copies_every_frame_out),
 	  KTAP_ENTRY(qemu_exits_before_the_vm_is_destroyed),
+	  KTAP_ENTRY(init_start_failure_leaves_the_earlier_slots),
+	  KTAP_ENTRY(init_error_path_releases_the_unrounded_size),
 	  KTAP_ENTRY(allocation_failures_at_every_site))
