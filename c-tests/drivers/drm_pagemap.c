@@ -495,7 +495,8 @@ free_pages:
  * Evict @devmem_allocation to RAM by pfn, wherever its pages are mapped;
  * no mmap lock needed. Tries three times for the allocation to detach.
  */
-static int drm_pagemap_evict_to_ram(struct drm_pagemap_devmem *devmem_allocation)
+static int
+drm_pagemap_evict_to_ram(struct drm_pagemap_devmem *devmem_allocation)
 {
 	const struct drm_pagemap_devmem_ops *ops = devmem_allocation->ops;
 	unsigned long npages = devmem_allocation->size >> PAGE_SHIFT;
@@ -1078,8 +1079,8 @@ static unsigned long vram_read(struct mm_struct *mm, unsigned long i)
 
 static void step(const char *what)
 {
-	printf("    # %-34s zdds %ld folio_free %lu bos %lu pins %ld dpagemap ref %u\n",
-	       what, zdds_live, folio_frees, xe.vr.bos_live,
+	printf("    # %-34s zdds %ld folio_free %lu bos %lu pins %ld "
+	       "dpagemap ref %u\n", what, zdds_live, folio_frees, xe.vr.bos_live,
 	       xe.removed ? -1L : memremap_pgmap_pins(&xe.vr.pagemap),
 	       xe.removed ? 0 : kref_read(&xe.vr.dpagemap.ref));
 }
@@ -1368,8 +1369,42 @@ KTAP_CASE(dma_mapping_failures_at_every_site)
 	EXPECT_WARNS(0);
 }
 
+/* Probe (xe_devm_add()) fails at each allocation: nothing is left. */
+KTAP_CASE(probe_failures_unwind)
+{
+	unsigned long regions = memremap_iomem_regions(), nth;
+	bool hit = true;
+	int failed = 0;
+
+	for (nth = 1; hit && nth < 100; nth++) {
+		unsigned long injected = memremap_kmalloc_injected();
+		int err;
+
+		memremap_kmalloc_fail_nth(nth);
+		err = fxe_probe(&xe);
+		memremap_fail_none();
+		hit = memremap_kmalloc_injected() != injected;
+		if (err) {
+			EXPECT_EQ(err, -ENOMEM);
+			failed++;
+		} else {
+			EXPECT_EQ(fxe_remove(&xe), 0);
+		}
+		EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+		EXPECT_EQ(memremap_iomem_regions(), regions);
+		EXPECT_EQ(memremap_devres_live(), 0);
+		EXPECT_EQ(memremap_ledger_count(), 0);
+	}
+	printf("    # %d of %lu allocations failed the probe\n", failed,
+	       nth - 2);
+	EXPECT_FALSE(hit);
+	EXPECT_TRUE(failed > 2);
+	EXPECT_WARNS(0);
+}
+
 KTAP_MAIN("driver_drm_pagemap",
 	  KTAP_ENTRY(devm_add_sets_up_a_private_pgmap),
+	  KTAP_ENTRY(probe_failures_unwind),
 	  KTAP_ENTRY(migrate_to_vram_then_exit),
 	  KTAP_ENTRY(cpu_fault_takes_the_whole_allocation_back),
 	  KTAP_ENTRY(unbind_evicts_allocations_still_mapped),

@@ -69,7 +69,7 @@ static inline void refcount_add(int i, refcount_t *r)
 
 	if (unlikely(!old))
 		refcount_warn_saturate(r, REFCOUNT_ADD_UAF);
-	else if (unlikely(old < 0 || old + i < 0))
+	else if (unlikely(old < 0 || (int)((unsigned int)old + i) < 0))
 		refcount_warn_saturate(r, REFCOUNT_ADD_OVF);
 }
 
@@ -78,14 +78,17 @@ static inline void refcount_inc(refcount_t *r)
 	refcount_add(1, r);
 }
 
-/* True when the count reached 0: the caller frees the object. */
+/*
+ * True when the count reached 0: the caller frees the object. (The sums
+ * are made unsigned: the kernel builds with -fno-strict-overflow.)
+ */
 static inline bool refcount_sub_and_test(int i, refcount_t *r)
 {
 	int old = atomic_fetch_add(-i, &r->refs);
 
 	if (old == i)
 		return true;
-	if (unlikely(old < 0 || old - i < 0))
+	if (unlikely(old < 0 || (int)((unsigned int)old - i) < 0))
 		refcount_warn_saturate(r, REFCOUNT_SUB_UAF);
 	return false;
 }
