@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/*
- * struct kref: a reference count with a release callback
- * (include/linux/kref.h), over refcount_t.
- */
+/* struct kref: a reference count with a release callback, on refcount_t. */
 #ifndef _LINUX_KREF_H
 #define _LINUX_KREF_H
 

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/*
- * refcount_t: an atomic count that saturates instead of wrapping, with the
- * kernel's checks (include/linux/refcount.h, lib/refcount.c): an increment
- * from 0 or a decrement below it WARNs once per site and leaves the count
- * at REFCOUNT_SATURATED, so the object is leaked rather than freed twice.
- */
+/* refcount_t: an atomic count that saturates instead of wrapping. */
 #ifndef _LINUX_REFCOUNT_H
 #define _LINUX_REFCOUNT_H
+
+/*
+ * The kernel's checks (include/linux/refcount.h, lib/refcount.c): an
+ * increment from 0 or a decrement below it WARNs once per site and leaves
+ * the count at REFCOUNT_SATURATED, so the object is leaked rather than
+ * freed twice.
+ */
 
 #include <limits.h>
 #include <linux/atomic.h>
