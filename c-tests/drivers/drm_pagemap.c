@@ -1077,12 +1077,35 @@ static unsigned long vram_read(struct mm_struct *mm, unsigned long i)
 	return slot ? *slot : ~0UL;
 }
 
-static void step(const char *what)
+/*
+ * A report line: the step, the page mapped at page @i of @mm (its refcount,
+ * and for a device page its zdd's), then the layer's and device's counts.
+ */
+static void step(const char *what, struct mm_struct *mm, unsigned long i)
 {
-	printf("    # %-34s zdds %ld folio_free %lu bos %lu pins %ld "
-	       "dpagemap ref %u\n", what, zdds_live, folio_frees, xe.vr.bos_live,
-	       xe.removed ? -1L : memremap_pgmap_pins(&xe.vr.pagemap),
-	       xe.removed ? 0 : kref_read(&xe.vr.dpagemap.ref));
+	struct page *page = NULL;
+	unsigned long val;
+	char pins[24], pg[40];
+
+	if (mm)
+		memremap_mm_entry(mm, MIRROR_BASE + i * PAGE_SIZE, &page, &val);
+	if (!page)
+		snprintf(pg, sizeof(pg), "none");
+	else if (is_device_private_page(page))
+		snprintf(pg, sizeof(pg), "dev ref %d zdd ref %u",
+			 page_ref_count(page),
+			 kref_read(&((struct drm_pagemap_zdd *)
+				     page->zone_device_data)->refcount));
+	else
+		snprintf(pg, sizeof(pg), "sys ref %d", page_ref_count(page));
+	if (xe.removed)
+		snprintf(pins, sizeof(pins), "unmapped");
+	else
+		snprintf(pins, sizeof(pins), "%ld",
+			 memremap_pgmap_pins(&xe.vr.pagemap));
+	printf("    # %-30s page %2lu: %-22s zdds %ld folio_free %2lu "
+	       "bos %lu pins %s\n", what, i, pg, zdds_live, folio_frees,
+	       xe.vr.bos_live, pins);
 }
 
 static void start_case(void)
@@ -1138,7 +1161,7 @@ KTAP_CASE(devm_add_sets_up_a_private_pgmap)
 	unsigned long regions = memremap_iomem_regions();
 
 	start_case();
-	step("probed:");
+	step("probed:", NULL, 0);
 	EXPECT_TRUE(memremap_pgmap_is_mapped(&xe.vr.pagemap));
 	EXPECT_EQ(memremap_pgmap_pins(&xe.vr.pagemap), 0);
 	EXPECT_PTR_EQ(xe.vr.pagemap.owner, &xe);
@@ -1169,7 +1192,7 @@ KTAP_CASE(migrate_to_vram_then_exit)
 	start_case();
 	mm = new_process(ALLOC_PAGES);
 	EXPECT_EQ(to_vram(mm, 0, ALLOC_PAGES), 0);
-	step("migrated 16 pages to VRAM:");
+	step("migrated 16 pages to VRAM:", mm, 0);
 	expect_in_vram(mm, 0, ALLOC_PAGES);
 	EXPECT_EQ(zdds_live, 1);
 	EXPECT_EQ(xe.vr.bos_live, 1);
@@ -1183,7 +1206,7 @@ KTAP_CASE(migrate_to_vram_then_exit)
 	EXPECT_EQ(to_vram(mm, 0, ALLOC_PAGES), -EBUSY);
 	EXPECT_EQ(xe.vr.bos_live, 1);		/* that BO was released */
 	mmput(mm);
-	step("the process exited:");
+	step("the process exited:", NULL, 0);
 	EXPECT_EQ(folio_frees, ALLOC_PAGES);
 	EXPECT_EQ(zdds_live, 0);
 	EXPECT_EQ(xe.vr.bos_live, 0);		/* devmem_release ran */
@@ -1203,7 +1226,7 @@ KTAP_CASE(cpu_fault_takes_the_whole_allocation_back)
 	mm = new_process(2 * ALLOC_PAGES);
 	EXPECT_EQ(to_vram(mm, 0, ALLOC_PAGES), 0);
 	EXPECT_EQ(to_vram(mm, ALLOC_PAGES, ALLOC_PAGES), 0);
-	step("two allocations of 16 in VRAM:");
+	step("two allocations of 16 in VRAM:", mm, 5);
 	EXPECT_EQ(zdds_live, 2);
 	EXPECT_EQ(memremap_pgmap_pins(&xe.vr.pagemap), 2 * ALLOC_PAGES);
 	/* The GPU writes page 5; the CPU reads it: a fault. */
@@ -1211,7 +1234,7 @@ KTAP_CASE(cpu_fault_takes_the_whole_allocation_back)
 	if (vram_slot(mm, 5))
 		*vram_slot(mm, 5) = v;
 	EXPECT_EQ(cpu_read(mm, 5), v);
-	step("a CPU fault on page 5:");
+	step("a CPU fault on page 5:", mm, 5);
 	/* Its whole allocation came back; the other stayed. */
 	EXPECT_EQ(folio_frees, ALLOC_PAGES);
 	EXPECT_EQ(zdds_live, 1);
@@ -1249,10 +1272,10 @@ KTAP_CASE(unbind_evicts_allocations_still_mapped)
 	mm = new_process(3 * ALLOC_PAGES);
 	EXPECT_EQ(to_vram(mm, 0, ALLOC_PAGES), 0);
 	EXPECT_EQ(to_vram(mm, 2 * ALLOC_PAGES, ALLOC_PAGES), 0);
-	step("two allocations of 16 in VRAM:");
+	step("two allocations of 16 in VRAM:", mm, 32);
 	EXPECT_EQ(memremap_pgmap_pins(&xe.vr.pagemap), 2 * ALLOC_PAGES);
 	EXPECT_EQ(fxe_remove(&xe), 0);
-	step("unbound: evicted, unmapped:");
+	step("unbound: evicted:", mm, 32);
 	EXPECT_EQ(folio_frees, 2 * ALLOC_PAGES);
 	EXPECT_EQ(zdds_live, 0);
 	EXPECT_EQ(xe.vr.bos_live, 0);
@@ -1277,7 +1300,7 @@ KTAP_CASE(copy_failures_unwind)
 	mm = new_process(ALLOC_PAGES);
 	xe.vr.copy_fail_nth = 3;
 	EXPECT_EQ(to_vram(mm, 0, ALLOC_PAGES), -EIO);
-	step("a failed copy to VRAM:");
+	step("a failed copy to VRAM:", mm, 0);
 	/* Every device page was put back: their folio_free, then the BO. */
 	EXPECT_EQ(folio_frees, ALLOC_PAGES);
 	EXPECT_EQ(zdds_live, 0);
@@ -1289,7 +1312,7 @@ KTAP_CASE(copy_failures_unwind)
 	/* A fault whose copy fails is SIGBUS; the pages stay in VRAM. */
 	xe.vr.copy_fail_nth = 1;
 	EXPECT_EQ(cpu_read(mm, 3), ~0UL);
-	step("a failed copy back (SIGBUS):");
+	step("a failed copy back (SIGBUS):", mm, 3);
 	expect_in_vram(mm, 0, ALLOC_PAGES);
 	EXPECT_EQ(memremap_dma_live(), 0);
 	EXPECT_EQ(cpu_read(mm, 3), val_of(3));
