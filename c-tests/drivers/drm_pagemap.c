@@ -259,9 +259,9 @@ static int drm_pagemap_map_pages(struct device *dev,
 		dma = dma_map_page(dev, page, 0, page_size(page), dir);
 		if (dma_mapping_error(dev, dma))
 			return -EFAULT;
-		pagemap_addr[i] = drm_pagemap_addr_encode(dma,
-							  DRM_INTERCONNECT_SYSTEM,
-							  order, dir);
+		pagemap_addr[i] =
+			drm_pagemap_addr_encode(dma, DRM_INTERCONNECT_SYSTEM,
+						order, dir);
 next:
 		i += NR_PAGES(order);
 	}
@@ -314,7 +314,7 @@ static int
 drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem_allocation,
 			      struct mm_struct *mm, unsigned long start,
 			      unsigned long end,
-			      const struct drm_pagemap_migrate_details *mdetails)
+			      const struct drm_pagemap_migrate_details *md)
 {
 	const struct drm_pagemap_devmem_ops *ops = devmem_allocation->ops;
 	struct drm_pagemap *dpagemap = devmem_allocation->dpagemap;
@@ -366,7 +366,8 @@ drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem_allocation,
 		kvfree(buf);
 		goto err_out;
 	}
-	zdd->devmem_allocation = devmem_allocation;	/* owns the reference */
+	/* The zdd owns the caller's reference from here. */
+	zdd->devmem_allocation = devmem_allocation;
 
 	migrate.vma = vas;
 	migrate.dst = migrate.src + npages;
@@ -392,7 +393,7 @@ drm_pagemap_migrate_to_devmem(struct drm_pagemap_devmem *devmem_allocation,
 	if (own_pages == npages) {
 		err = 0;		/* nothing to do */
 		goto err_aborted_migration;
-	} else if (own_pages && !mdetails->can_migrate_same_pagemap) {
+	} else if (own_pages && !md->can_migrate_same_pagemap) {
 		err = -EBUSY;
 		goto err_aborted_migration;
 	}
