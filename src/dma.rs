@@ -204,6 +204,24 @@ pub fn live_of(dev: usize) -> u64 {
     maps().values().filter(|m| m.dev == dev).count() as u64
 }
 
+/// What `dev` reaches at I/O address `addr` through its IOMMU, for `len`
+/// bytes: the mapped page and the byte offset of `addr` from its start,
+/// if a live mapping of `dev` covers the bytes and its direction lets the
+/// device read them (`DMA_TO_DEVICE`, `DMA_BIDIRECTIONAL`) or, for
+/// `write`, write them (`DMA_FROM_DEVICE`, `DMA_BIDIRECTIONAL`). Anything
+/// else is an IOMMU fault: `None`.
+pub fn device_access(dev: usize, addr: u64, len: u64, write: bool) -> Option<(usize, u64)> {
+    if addr == DMA_MAPPING_ERROR || len == 0 {
+        return None;
+    }
+    let all = maps();
+    let (&base, m) = all.range(..=addr).next_back()?;
+    let off = addr - base;
+    let span = m.size.div_ceil(PAGE_SIZE).max(1).saturating_mul(PAGE_SIZE);
+    let allowed = if write { m.dir != 1 } else { m.dir != 2 };
+    (m.dev == dev && allowed && off.checked_add(len)? <= span).then_some((m.page, off))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +247,24 @@ mod tests {
         );
         assert_eq!(live_of(0x10), 0);
         crate::warn::set_quiet(false);
+    }
+
+    #[test]
+    fn the_device_reaches_what_is_mapped_in_its_direction() {
+        let _serial = crate::test_serial();
+        let to_dev = map_page(0x20, 0x2000, 0, PAGE_SIZE, 1, file!(), line!());
+        let from_dev = map_page(0x20, 0x3000, 0, PAGE_SIZE, 2, file!(), line!());
+        assert_eq!(device_access(0x20, to_dev + 8, 8, false), Some((0x2000, 8)));
+        assert_eq!(device_access(0x20, to_dev, 8, true), None, "read-only");
+        assert_eq!(device_access(0x20, from_dev, 8, true), Some((0x3000, 0)));
+        assert_eq!(device_access(0x20, from_dev, 8, false), None, "write-only");
+        assert_eq!(device_access(0x21, to_dev, 8, false), None, "other device");
+        assert_eq!(device_access(0x20, to_dev, PAGE_SIZE + 1, false), None);
+        for a in [to_dev, from_dev] {
+            mapping_error(0x20, a);
+        }
+        unmap_page(0x20, to_dev, PAGE_SIZE, 1);
+        unmap_page(0x20, from_dev, PAGE_SIZE, 2);
+        assert_eq!(device_access(0x20, to_dev, 8, false), None, "unmapped");
     }
 }

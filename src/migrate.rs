@@ -404,19 +404,33 @@ pub fn finalize(src: &[u64], dst: &[u64]) {
 /// in use, lock it and unmap it wherever it is mapped.
 pub fn device_range(src: &mut [u64], start: u64) {
     for (i, m) in src.iter_mut().enumerate() {
-        let pfn = start + i as u64;
-        *m = 0;
-        let Some(p) = memmap::page_of(pfn) else {
-            continue;
-        };
-        if crate::counter::get_ref(&p.refcount).is_err() {
-            continue;
-        }
-        if !page::trylock(p) {
-            page::put(p);
-            continue;
-        }
-        *m = migrate_pfn(pfn) | MIGRATE_PFN_MIGRATE;
+        *m = device_pfn_lock(start + i as u64);
     }
     unmap(src, None);
+}
+
+/// `migrate_device_pfns()` (since 6.15): as `device_range()`, for the
+/// pfns the caller put in `src` (raw pfns, not migrate pfns), each entry
+/// replaced by its migrate pfn or 0.
+pub fn device_pfns(src: &mut [u64]) {
+    for m in src.iter_mut() {
+        *m = device_pfn_lock(*m);
+    }
+    unmap(src, None);
+}
+
+/// `migrate_device_pfn_lock()`: reference and trylock the page of `pfn`
+/// if it is in use; its migrate pfn, or 0.
+fn device_pfn_lock(pfn: u64) -> u64 {
+    let Some(p) = memmap::page_of(pfn) else {
+        return 0;
+    };
+    if crate::counter::get_ref(&p.refcount).is_err() {
+        return 0;
+    }
+    if !page::trylock(p) {
+        page::put(p);
+        return 0;
+    }
+    migrate_pfn(pfn) | MIGRATE_PFN_MIGRATE
 }

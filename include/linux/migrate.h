@@ -87,6 +87,11 @@ void migrate_vma_finalize(struct migrate_vma *migrate);
  */
 int migrate_device_range(unsigned long *src_pfns, unsigned long start,
 			 unsigned long npages);
+/*
+ * Since 6.15: as migrate_device_range(), for the (not necessarily
+ * contiguous) raw pfns the caller put in @src_pfns.
+ */
+int migrate_device_pfns(unsigned long *src_pfns, unsigned long npages);
 void migrate_device_pages(unsigned long *src_pfns, unsigned long *dst_pfns,
 			  unsigned long npages);
 void migrate_device_finalize(unsigned long *src_pfns,

@@ -46,6 +46,14 @@ static inline size_t folio_size(const struct folio *folio)
 	return PAGE_SIZE << folio_order(folio);
 }
 
+/* Bytes of @page's compound page: a head's folio, PAGE_SIZE otherwise. */
+static inline unsigned long page_size(const struct page *page)
+{
+	if (!PageHead(page))
+		return PAGE_SIZE;
+	return PAGE_SIZE << folio_order((const struct folio *)page);
+}
+
 /*
  * get and put: a folio must already be in use to get it; the put that
  * takes a ZONE_DEVICE folio to 0 frees it to its pgmap (->page_free(),

@@ -484,6 +484,15 @@ static inline bool vma_is_anonymous(struct vm_area_struct *vma)
 void mmget(struct mm_struct *mm);
 bool mmget_not_zero(struct mm_struct *mm);
 void mmput(struct mm_struct *mm);
+
+/*
+ * The kernel hands a last put to a workqueue, for callers that may not
+ * sleep; here there is nothing to defer, the put is made at once.
+ */
+static inline void mmput_async(struct mm_struct *mm)
+{
+	mmput(mm);
+}
 void mmgrab(struct mm_struct *mm);
 void mmdrop(struct mm_struct *mm);
 

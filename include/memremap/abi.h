@@ -78,6 +78,13 @@ unsigned long memremap_dma_live(void);
 
 void memremap_dma_fail_nth(unsigned long n);
 
+/**
+ * `memremap_dma_page()`: the page `dev` reaches at `addr` for `len` bytes
+ * (reading, or writing if `write`), with the byte offset in `*offset`;
+ * NULL (and `*offset` untouched) when no live mapping of `dev` allows it.
+ */
+struct page *memremap_dma_page(struct device *dev, unsigned long long addr, size_t len, bool write, size_t *offset);
+
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub, struct mm_struct *mm, unsigned long start, unsigned long length, const struct mmu_interval_notifier_ops *ops);
 
 void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
@@ -160,6 +167,11 @@ void migrate_vma_pages(struct migrate_vma *args);
 void migrate_vma_finalize(struct migrate_vma *args);
 
 int migrate_device_range(unsigned long *src_pfns, unsigned long start, unsigned long npages);
+
+/**
+ * `migrate_device_pfns()`: `src_pfns` holds `npages` raw pfns on entry.
+ */
+int migrate_device_pfns(unsigned long *src_pfns, unsigned long npages);
 
 void migrate_device_pages(unsigned long *src_pfns, unsigned long *dst_pfns, unsigned long npages);
 

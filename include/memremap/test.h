@@ -161,6 +161,17 @@ unsigned long memremap_iomem_regions(void);
 void memremap_dma_fail_nth(unsigned long n);
 
 /*
+ * A device's view through its IOMMU, for a fake device that copies by DMA:
+ * the page a live streaming mapping of @dev covers at @addr for @len bytes,
+ * with the byte offset of @addr from the page's start in *@offset, if the
+ * mapping's direction lets the device read (DMA_TO_DEVICE or
+ * DMA_BIDIRECTIONAL) or, with @write, write (DMA_FROM_DEVICE or
+ * DMA_BIDIRECTIONAL) them. NULL otherwise (an IOMMU fault).
+ */
+struct page *memremap_dma_page(struct device *dev, unsigned long long addr,
+			       size_t len, bool write, size_t *offset);
+
+/*
  * System pages (linux/gfp.h's allocator): blocks allocated and not freed.
  * Each is also a live allocation (memremap_kmalloc_live()).
  */

@@ -71,3 +71,24 @@ pub extern "C" fn memremap_dma_live() -> c_ulong {
 pub extern "C" fn memremap_dma_fail_nth(n: c_ulong) {
     dma::fail_nth(n)
 }
+
+/// `memremap_dma_page()`: the page `dev` reaches at `addr` for `len` bytes
+/// (reading, or writing if `write`), with the byte offset in `*offset`;
+/// NULL (and `*offset` untouched) when no live mapping of `dev` allows it.
+#[no_mangle]
+pub unsafe extern "C" fn memremap_dma_page(
+    dev: *mut DeviceLayout,
+    addr: c_ulonglong,
+    len: usize,
+    write: bool,
+    offset: *mut usize,
+) -> *mut Page {
+    let Some((page, off)) = dma::device_access(dev as usize, addr, len as u64, write) else {
+        return core::ptr::null_mut();
+    };
+    // SAFETY: NULL or the caller's size_t.
+    if let Some(o) = unsafe { offset.as_mut() } {
+        *o = off as usize;
+    }
+    page as *mut Page
+}

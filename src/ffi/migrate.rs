@@ -134,6 +134,22 @@ pub unsafe extern "C" fn migrate_device_range(
     0
 }
 
+/// `migrate_device_pfns()`: `src_pfns` holds `npages` raw pfns on entry.
+#[no_mangle]
+pub unsafe extern "C" fn migrate_device_pfns(src_pfns: *mut c_ulong, npages: c_ulong) -> c_int {
+    // SAFETY: forwarded contract (src_pfns holds npages entries).
+    let Some(src) = (unsafe { array(src_pfns, npages) }) else {
+        crate::warn_if!(
+            "migrate_device_pfns",
+            true,
+            "migrate_device_pfns(): no array for {npages} pfns"
+        );
+        return -libc::EINVAL;
+    };
+    migrate::device_pfns(src);
+    0
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn migrate_device_pages(
     src_pfns: *mut c_ulong,
