@@ -700,6 +700,12 @@ static void *kvcalloc_nofail(size_t n, size_t size)
 	return p;
 }
 
+/*
+ * Set by the suite to end eviction as 6.15 does: dma_unmap_page() of every
+ * slot of dma_addrs[], mapped or not (see below).
+ */
+static bool nouveau_evict_unmaps_every_slot;
+
 /* Copy every page of @chunk still in use back to system memory. */
 static void nouveau_dmem_evict_chunk(struct nouveau_dmem_chunk *chunk)
 {
@@ -713,7 +719,7 @@ static void nouveau_dmem_evict_chunk(struct nouveau_dmem_chunk *chunk)
 	src_pfns = kvcalloc_nofail(npages, sizeof(*src_pfns));
 	dst_pfns = kvcalloc_nofail(npages, sizeof(*dst_pfns));
 	dma_addrs = kvcalloc_nofail(npages, sizeof(*dma_addrs));
-	for (i = 0; i < npages; i++)
+	for (i = 0; !nouveau_evict_unmaps_every_slot && i < npages; i++)
 		dma_addrs[i] = DMA_MAPPING_ERROR;
 
 	migrate_device_range(src_pfns, chunk->pagemap.range.start >> PAGE_SHIFT,
@@ -741,12 +747,14 @@ static void nouveau_dmem_evict_chunk(struct nouveau_dmem_chunk *chunk)
 	kvfree(src_pfns);
 	kvfree(dst_pfns);
 	/*
-	 * 6.15 unmaps dma_addrs[i] for every i, mapped or not (0 for a page
-	 * not in use, DMA_MAPPING_ERROR for a failed map), which DMA-API
-	 * debugging reports; here only what was mapped is unmapped.
+	 * 6.15 unmaps dma_addrs[i] for every i, mapped or not (0, from
+	 * kvcalloc(), for a page not in use; DMA_MAPPING_ERROR for a failed
+	 * map), which DMA-API debugging reports; here only what was mapped is
+	 * unmapped, unless the suite asks for 6.15's loop.
 	 */
 	for (i = 0; i < npages; i++) {
-		if (dma_addrs[i] == DMA_MAPPING_ERROR)
+		if (!nouveau_evict_unmaps_every_slot &&
+		    dma_addrs[i] == DMA_MAPPING_ERROR)
 			continue;
 		gpu_iommu_unmap(dma_addrs[i]);
 		dma_unmap_page(dev, dma_addrs[i], PAGE_SIZE, DMA_BIDIRECTIONAL);
@@ -1115,14 +1123,29 @@ static unsigned long free_list_len(void)
 	return n;
 }
 
-/* A report line: the step, then the chunk's counters and pins. */
-static void step(const char *what)
+/*
+ * A report line: the step, the oldest chunk's callocated, free list and
+ * pgmap pins, then where the process's page @i is and its refcount (none
+ * once @mm is gone), the live DMA mappings and the copy engine's methods.
+ */
+static void step(struct mm_struct *mm, unsigned long i, const char *what)
 {
 	struct nouveau_dmem_chunk *c = chunk_nr(0);
+	struct page *page = NULL;
+	int kind;
 
-	printf("    # %-32s callocated %lu free %lu pins %ld dma %lu "
-	       "copies %lu\n", what, c ? c->callocated : 0, free_list_len(),
-	       c ? memremap_pgmap_pins(&c->pagemap) : -1L, memremap_dma_live(),
+	kind = mm ? memremap_mm_entry(mm, SVM_BASE + i * PAGE_SIZE, &page,
+				      NULL) : MEMREMAP_PTE_NONE;
+	printf("    # %-30s ", what);
+	if (c)
+		printf("callocated %lu free %lu pins %ld", c->callocated,
+		       free_list_len(), memremap_pgmap_pins(&c->pagemap));
+	else
+		printf("no chunk");
+	printf(" | page %lu %s ref %d | dma %lu copies %lu\n", i,
+	       kind == MEMREMAP_PTE_SWAP ? "VRAM" :
+	       kind == MEMREMAP_PTE_PRESENT ? "RAM" : "none",
+	       page ? page_ref_count(page) : 0, memremap_dma_live(),
 	       gpu.copies);
 }
 
@@ -1171,7 +1194,7 @@ KTAP_CASE(migrate_to_vram_then_exit)
 	EXPECT_NOT_NULL(drm.dmem);
 	EXPECT_TRUE(list_empty(&drm.dmem->chunks));	/* chunks on demand */
 	EXPECT_EQ(bind(0, n), 0);
-	step("migrated 16 pages to VRAM:");
+	step(mm, 0, "migrated 16 pages to VRAM:");
 	chunk = chunk_nr(0);
 	EXPECT_NOT_NULL(chunk);
 	EXPECT_NULL(chunk_nr(1));
@@ -1201,12 +1224,12 @@ KTAP_CASE(migrate_to_vram_then_exit)
 
 	/* The process exits: each device page is freed to the list. */
 	mmput(mm);
-	step("the process exited:");
+	step(NULL, 0, "the process exited:");
 	EXPECT_EQ(chunk->callocated, 0);
 	EXPECT_EQ(memremap_pgmap_pins(&chunk->pagemap), 0);
 	EXPECT_EQ(free_list_len(), DMEM_CHUNK_NPAGES);
 	nouveau_dmem_fini(&drm);
-	step("the device left:");
+	step(NULL, 0, "the device left:");
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 	EXPECT_EQ(memremap_iomem_regions(), regions);
 	EXPECT_EQ(gpu.live_bos, 0);
@@ -1225,11 +1248,11 @@ KTAP_CASE(cpu_fault_brings_a_page_back)
 	nouveau_dmem_init(&drm);
 	bind(0, n);
 	chunk = chunk_nr(0);
-	step("migrated 8 pages to VRAM:");
+	step(mm, 5, "migrated 8 pages to VRAM:");
 	gpu_write(5, 0xfeed);				/* the GPU writes */
 	memremap_mm_entry(mm, SVM_BASE + 5 * PAGE_SIZE, &dpage, NULL);
 	EXPECT_EQ(cpu_read(mm, 5), 0xfeed);		/* the CPU faults */
-	step("a CPU fault took one back:");
+	step(mm, 5, "a CPU fault took page 5 back:");
 	expect_in_ram(mm, 5, 0xfeed);
 	EXPECT_EQ(svmm.pte[5], NVIF_VMM_PFNMAP_V0_NONE);	/* GPU unmapped */
 	EXPECT_EQ(chunk->callocated, n - 1);
@@ -1273,14 +1296,17 @@ KTAP_CASE(fini_evicts_pages_still_in_use)
 	nouveau_dmem_init(&drm);
 	bind(0, n);
 	chunk = chunk_nr(0);
+	step(mm, 3, "migrate to device (24 pages):");
+	EXPECT_EQ(chunk->callocated, n);
+	EXPECT_EQ(memremap_pgmap_pins(&chunk->pagemap), n);
 	gpu_write(9, 0xc0ffee);
 	EXPECT_EQ(cpu_read(mm, 3), 24);			/* one came back */
-	step("migrated 24, one faulted back:");
+	step(mm, 3, "CPU fault back (page 3):");
 	EXPECT_EQ(chunk->callocated, n - 1);
 	EXPECT_EQ(memremap_pgmap_pins(&chunk->pagemap), n - 1);
 	/* The GPU goes away while the process still maps its pages. */
 	nouveau_dmem_fini(&drm);
-	step("fini evicted them and left:");
+	step(mm, 9, "eviction (fini) and unmap:");
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);		/* unmapped */
 	EXPECT_EQ(memremap_dma_live(), 0);
 	EXPECT_EQ(gpu.live_bos, 0);
@@ -1322,7 +1348,7 @@ KTAP_CASE(batches_and_holes)
 	nouveau_dmem_init(&drm);
 	EXPECT_EQ(bind(0, n), 0);
 	chunk = chunk_nr(0);
-	step("migrated 160 (10 holes) to VRAM:");
+	step(mm, 0, "160 pages (10 holes) to VRAM:");
 	EXPECT_EQ(chunk->callocated, n);
 	EXPECT_EQ(memremap_pgmap_pins(&chunk->pagemap), n);
 	for (i = 0; i < n; i++)
@@ -1567,6 +1593,38 @@ KTAP_CASE(no_tryget_in_the_flow)
 	EXPECT_WARNS(0);
 }
 
+/*
+ * Eviction's last loop as 6.15 has it: every one of the pgmap's slots is
+ * dma_unmap_page()d. The chunk's range is a whole 128 MiB section, so
+ * 32768 slots; those of pages not in use hold 0 from kvcalloc(), never a
+ * mapping, and each such unmap is one DMA-API complaint ("device driver
+ * tries to free DMA memory it has not allocated"). The data still moves.
+ */
+KTAP_CASE(eviction_unmap_as_6_15_writes_it)
+{
+	unsigned long n = 3, i, slots = (1UL << PA_SECTION_SHIFT) >> PAGE_SHIFT;
+	struct mm_struct *mm = setup(n);
+	struct memremap_warn_record w;
+
+	nouveau_dmem_init(&drm);
+	bind(0, n);
+	memremap_warn_quiet(true);
+	nouveau_evict_unmaps_every_slot = true;
+	nouveau_dmem_fini(&drm);
+	nouveau_evict_unmaps_every_slot = false;
+	memremap_warn_quiet(false);
+	EXPECT_WARNS(slots - n);
+	EXPECT_TRUE(memremap_warn_last(&w));
+	EXPECT_TRUE(strstr(w.message, "has not allocated") != NULL);
+	printf("    # %lu unmaps of addresses never mapped\n", ktap_warns());
+	for (i = 0; i < n; i++)
+		expect_in_ram(mm, i, i * 7 + 3);
+	EXPECT_EQ(memremap_dma_live(), 0);
+	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
+	teardown(mm);
+	EXPECT_EQ(memremap_ledger_count(), 0);
+}
+
 KTAP_MAIN("driver_nouveau_dmem",
 	  KTAP_ENTRY(migrate_to_vram_then_exit),
 	  KTAP_ENTRY(cpu_fault_brings_a_page_back),
@@ -1577,4 +1635,5 @@ KTAP_MAIN("driver_nouveau_dmem",
 	  KTAP_ENTRY(numa_node_id_and_page_size),
 	  KTAP_ENTRY(allocation_failures_at_every_site),
 	  KTAP_ENTRY(dma_mapping_failures_at_every_site),
-	  KTAP_ENTRY(no_tryget_in_the_flow))
+	  KTAP_ENTRY(no_tryget_in_the_flow),
+	  KTAP_ENTRY(eviction_unmap_as_6_15_writes_it))
