@@ -55,6 +55,15 @@ static inline unsigned long page_size(const struct page *page)
 }
 
 /*
+ * The bytes of @page's allocation: PAGE_SIZE << compound_order(page), so
+ * a folio's size for its head page and PAGE_SIZE for a tail or a single.
+ */
+static inline unsigned long page_size(struct page *page)
+{
+	return PageHead(page) ? folio_size(page_folio(page)) : PAGE_SIZE;
+}
+
+/*
  * get and put: a folio must already be in use to get it; the put that
  * takes a ZONE_DEVICE folio to 0 frees it to its pgmap (->page_free(),
  * then the pgmap pin is dropped).
