@@ -17,7 +17,7 @@ use crate::memmap::{self, Span};
 use crate::offset::RangeIndex;
 use crate::percpu_ref::{self, RefData};
 use crate::types::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The library's side of a mapped pgmap, owned here: made by
 /// `memremap_pages()`, freed by `memunmap_pages()`. The pgmap's ref carries
@@ -293,6 +293,9 @@ pub fn memunmap_pages(pgmap: PgmapPtr) {
     if !m.is_dying() {
         m.ref_.kill();
     }
+    if !m.ref_.is_zero() {
+        UNMAP_WAITS.fetch_add(1, Ordering::Relaxed);
+    }
     // A completion that comes while references remain is a stray
     // complete() of pgmap->done (C can reach it): keep waiting.
     let bound = crate::sync::wait_bound();
@@ -413,6 +416,14 @@ pub fn pfn_valid(pgmap: PgmapPtr, pfn: u64) -> bool {
 /// -1 if it is not mapped.
 pub fn pins(pgmap: PgmapPtr) -> i64 {
     mapped(pgmap).map_or(-1, Mapped::pins)
+}
+
+/// `memunmap_pages()` calls that found references left after the kill and
+/// so had to wait for them (whether they then came or not).
+static UNMAP_WAITS: AtomicU64 = AtomicU64::new(0);
+
+pub fn unmap_waits() -> u64 {
+    UNMAP_WAITS.load(Ordering::Relaxed)
 }
 
 /// Is this pgmap's `memunmap_pages()` given up on?

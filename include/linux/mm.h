@@ -46,14 +46,6 @@ static inline size_t folio_size(const struct folio *folio)
 	return PAGE_SIZE << folio_order(folio);
 }
 
-/* Bytes of @page's compound page: a head's folio, PAGE_SIZE otherwise. */
-static inline unsigned long page_size(const struct page *page)
-{
-	if (!PageHead(page))
-		return PAGE_SIZE;
-	return PAGE_SIZE << folio_order((const struct folio *)page);
-}
-
 /*
  * The bytes of @page's allocation: PAGE_SIZE << compound_order(page), so
  * a folio's size for its head page and PAGE_SIZE for a tail or a single.

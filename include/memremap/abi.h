@@ -371,6 +371,8 @@ bool memremap_pgmap_is_mapped(struct dev_pagemap *pgmap);
 
 bool memremap_pgmap_is_abandoned(struct dev_pagemap *pgmap);
 
+unsigned long memremap_unmap_waits(void);
+
 struct dev_pagemap *memremap_pfn_owner(unsigned long pfn);
 
 unsigned long memremap_memmap_bytes(void);

@@ -111,6 +111,13 @@ bool memremap_pgmap_is_mapped(struct dev_pagemap *pgmap);
  */
 bool memremap_pgmap_is_abandoned(struct dev_pagemap *pgmap);
 
+/*
+ * memunmap_pages() calls since the process started that found references
+ * still held after killing the pgmap, and so had to wait for them: a
+ * count, not a time, for tests that expect an unmap not to wait.
+ */
+unsigned long memremap_unmap_waits(void);
+
 /* The mapped pgmap whose ranges hold @pfn, no reference taken; or NULL. */
 struct dev_pagemap *memremap_pfn_owner(unsigned long pfn);
 

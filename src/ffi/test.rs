@@ -109,6 +109,11 @@ pub unsafe extern "C" fn memremap_pgmap_is_abandoned(pgmap: *mut DevPagemap) -> 
 }
 
 #[no_mangle]
+pub extern "C" fn memremap_unmap_waits() -> c_ulong {
+    pgmap::unmap_waits() as c_ulong
+}
+
+#[no_mangle]
 pub extern "C" fn memremap_pfn_owner(pfn: c_ulong) -> *mut DevPagemap {
     pgmap::lookup_pfn(pfn).map_or(null_mut(), |p| p as *mut DevPagemap)
 }
