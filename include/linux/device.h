@@ -6,20 +6,13 @@
 #include <linux/compiler.h>
 #include <linux/gfp.h>
 #include <linux/kdev_t.h>
+#include <linux/kref.h>
 #include <linux/printk.h>
 #include <linux/types.h>
 
 #define NUMA_NO_NODE	(-1)
 
-/* linux/refcount.h, linux/kref.h, linux/kobject.h: what a device holds. */
-typedef struct refcount_struct {
-	atomic_t refs;
-} refcount_t;
-
-struct kref {
-	refcount_t refcount;
-};
-
+/* linux/kobject.h: what a device holds. */
 struct kobject {
 	const char		*name;
 	struct kobject		*parent;
