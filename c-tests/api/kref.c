@@ -89,7 +89,8 @@ KTAP_CASE(get_from_zero_warns_use_after_free)
 	memremap_warn_quiet(true);
 	kref_get(&o.kref);
 	EXPECT_WARNS(1);
-	EXPECT_TRUE(last_warn_says("refcount_t: addition on 0; use-after-free."));
+	EXPECT_TRUE(last_warn_says("refcount_t: addition on 0; "
+				   "use-after-free."));
 	EXPECT_EQ((int)kref_read(&o.kref), REFCOUNT_SATURATED);
 	memremap_warn_quiet(false);
 }

@@ -59,7 +59,8 @@ enum MIGRATION_COPY_DIR {
 /* Our card: 4 MiB of VRAM (svm_migrate_init() aligns it to 2 MiB). */
 #define VRAM_SIZE	(4UL << 20)
 #define VRAM_PAGES	(VRAM_SIZE >> PAGE_SHIFT)
-#define GPU_ID		0x5a1e		/* its KFD gpu_id: a range's actual_loc */
+/* Its KFD gpu_id: a range's actual_loc when in its VRAM. */
+#define GPU_ID		0x5a1e
 /* Where the coherent part's VRAM appears in the CPU's physical space. */
 #define APER_BASE	(1UL << 40)
 
@@ -84,6 +85,7 @@ struct amdgpu_device {
 	unsigned long bo_created, bo_released;
 	unsigned long free_calls_at_zero;	/* page_free calls at kref 0 */
 	unsigned long evict_tries;
+	unsigned long dma_maps;			/* mappings made */
 	unsigned int kref_at_free;		/* kref before the last put */
 };
 
@@ -484,6 +486,7 @@ static int svm_migrate_copy_to_vram(struct amdgpu_device *adev,
 					__func__, r);
 				goto out_free_vram_pages;
 			}
+			adev->dma_maps++;
 			j++;
 			continue;
 		}
@@ -543,7 +546,8 @@ static long svm_migrate_vma_to_vram(struct amdgpu_device *adev,
 
 	r = migrate_vma_setup(&migrate);
 	if (r) {
-		dev_err(adev->dev, "%s: vma setup fail %d range [0x%lx 0x%lx]\n",
+		dev_err(adev->dev,
+			"%s: vma setup fail %d range [0x%lx 0x%lx]\n",
 			__func__, r, prange->start, prange->last);
 		goto out_free;
 	}
@@ -680,6 +684,7 @@ static int svm_migrate_copy_to_ram(struct amdgpu_device *adev,
 			dev_err(dev, "%s: fail %d dma_map_page\n", __func__, r);
 			goto out_oom;
 		}
+		adev->dma_maps++;
 		migrate->dst[i] = migrate_pfn(page_to_pfn(dpage));
 		j++;
 	}
@@ -693,8 +698,9 @@ out_oom:
 		if (dpage && !migrate->dst[i])
 			svm_migrate_put_sys_page(dpage);
 		for (k = 0; k <= i && k < npages; k++) {
-			struct page *page = migrate_pfn_to_page(migrate->dst[k]);
+			struct page *page;
 
+			page = migrate_pfn_to_page(migrate->dst[k]);
 			if (!page)
 				continue;
 			svm_migrate_put_sys_page(page);
@@ -740,7 +746,8 @@ static long svm_migrate_vma_to_ram(struct amdgpu_device *adev,
 
 	r = migrate_vma_setup(&migrate);
 	if (r) {
-		dev_err(adev->dev, "%s: vma setup fail %d range [0x%lx 0x%lx]\n",
+		dev_err(adev->dev,
+			"%s: vma setup fail %d range [0x%lx 0x%lx]\n",
 			__func__, r, prange->start, prange->last);
 		goto out_free;
 	}
@@ -1433,6 +1440,7 @@ KTAP_CASE(allocation_failures_at_every_site)
 		unsigned long injected = memremap_kmalloc_injected();
 		struct mm_struct *mm = process_start(n);
 		struct svm_range *prange = svm_range_new(&proc, BASE, n);
+		unsigned long warns = ktap_warns();
 
 		memremap_kmalloc_fail_nth(nth);
 		if (gpu_probe(false)) {
@@ -1453,6 +1461,8 @@ KTAP_CASE(allocation_failures_at_every_site)
 		}
 		memremap_kmalloc_fail_nth(0);
 		hit = memremap_kmalloc_injected() != injected;
+		/* The only WARNs: each mapping's unmap direction. */
+		EXPECT_EQ(ktap_warns() - warns, adev.dma_maps);
 		EXPECT_EQ(memremap_iomem_regions(), regions);
 		expect_clean(mm, n);
 	}
@@ -1480,11 +1490,13 @@ KTAP_CASE(dma_mapping_failures_at_every_site)
 	for (nth = 1; nth <= 4 * n + 1; nth++) {
 		struct mm_struct *mm = process_start(n);
 		struct svm_range *prange = svm_range_new(&proc, BASE, n);
+		unsigned long warns = ktap_warns();
 
 		EXPECT_EQ(gpu_probe(false), 0);
 		memremap_dma_fail_nth(nth);
 		flow(mm, prange);
 		memremap_dma_fail_nth(0);
+		EXPECT_EQ(ktap_warns() - warns, adev.dma_maps);
 		/*
 		 * A failure in the first three migrations loses one of
 		 * them (the second prefetch's leaves nothing to evict);
