@@ -451,8 +451,12 @@ static int svm_migrate_copy_memory_gart(struct amdgpu_device *adev,
  * page taken and in migrate->dst, so migrate_vma_pages() moves that page
  * to VRAM uncopied, and puts pages for entries that took none. Ours puts
  * back exactly the pages taken, the failing one included (as later
- * kernels do), so a failed migration leaves the data where it was.
+ * kernels do), so a failed migration leaves the data where it was; with
+ * svm_migrate_6_1_error_path set it does what 6.1 does, for the case
+ * that shows the consequence.
  */
+static bool svm_migrate_6_1_error_path;
+
 static int svm_migrate_copy_to_vram(struct amdgpu_device *adev,
 				    struct svm_range *prange,
 				    struct migrate_vma *migrate,
@@ -504,7 +508,12 @@ static int svm_migrate_copy_to_vram(struct amdgpu_device *adev,
 					 FROM_RAM_TO_VRAM);
 
 out_free_vram_pages:
-	if (r) {
+	if (r && svm_migrate_6_1_error_path) {
+		while (i--) {
+			svm_migrate_put_vram_page(adev, dst[i]);
+			migrate->dst[i] = 0;
+		}
+	} else if (r) {
 		pr_debug("failed %d to copy memory to vram\n", r);
 		for (k = 0; k <= i && k < npages; k++) {
 			if (!migrate->dst[k])
@@ -1399,6 +1408,84 @@ KTAP_CASE(coherent_vram_over_xgmi)
 	EXPECT_WARNS(2 * n);
 }
 
+/*
+ * Linux 6.1's error path of svm_migrate_copy_to_vram(), with the third
+ * DMA mapping of a prefetch failing: the failing entry keeps its VRAM
+ * page, so that page moves to VRAM with nothing copied, while the
+ * prefetch fails and the range, believing itself in system memory, drops
+ * its bo. A CPU fault then finds a range with nothing in VRAM and returns
+ * without migrating: the access can never complete (in the kernel the
+ * fault repeats for ever), and the page's data is gone.
+ */
+KTAP_CASE(linux_6_1_error_path_moves_a_page_uncopied)
+{
+	unsigned long n = 6, bad = 2, i, warns, v;
+	struct memremap_warn_record rec;
+	struct mm_struct *mm;
+	struct svm_range *prange;
+	struct svm_range_bo *bo;
+	struct page *page;
+
+	EXPECT_EQ(gpu_probe(false), 0);
+	mm = process_start(n);
+	prange = svm_range_new(&proc, BASE, n);
+	memremap_warn_quiet(true);
+	svm_migrate_6_1_error_path = true;
+	memremap_dma_fail_nth(bad + 1);
+	EXPECT_EQ(svm_range_prefetch(prange, GPU_ID), -ENOMEM);
+	svm_migrate_6_1_error_path = false;
+	/* Two mappings were made before the failure, both WARN on unmap. */
+	EXPECT_EQ(ktap_warns(), 2);
+	step("6.1: a prefetch failed at page 2:", prange);
+	/* The range let go of its bo and thinks it is in system memory. */
+	EXPECT_EQ(prange->actual_loc, 0);
+	EXPECT_FALSE(prange->ttm_res);
+	bo = prange->svm_bo;
+	EXPECT_NOT_NULL(bo);
+	/* But page 2 went to VRAM, and holds the bo's last reference. */
+	EXPECT_EQ(memremap_mm_entry(mm, BASE + bad * PAGE_SIZE, &page, NULL),
+		  MEMREMAP_PTE_SWAP);
+	EXPECT_TRUE(is_device_private_page(page));
+	EXPECT_EQ(kref_read(&bo->kref), 1);
+	EXPECT_EQ(memremap_pgmap_pins(&adev.pgmap), 1);
+	EXPECT_EQ(adev.sdma_pages, 0);		/* nothing was copied */
+	/* The two pages put back went through page_free(). */
+	EXPECT_EQ(adev.page_free_calls, bad);
+	EXPECT_EQ(gpu_read(prange, bad), 0);	/* VRAM as cleared */
+	for (i = 0; i < n; i++)
+		if (i != bad)
+			EXPECT_EQ(cpu_read(mm, i), i * 7 + 3);
+	/* The CPU cannot get page 2 back: the fault handler does nothing. */
+	warns = ktap_warns();
+	EXPECT_EQ(memremap_mm_access(mm, BASE + bad * PAGE_SIZE, &v,
+				     sizeof(v), false), -EAGAIN);
+	EXPECT_EQ(ktap_warns(), warns + 1);	/* the access gave up */
+	EXPECT_TRUE(memremap_warn_last(&rec) &&
+		    strstr(rec.message, "returned without migrating"));
+	EXPECT_EQ(memremap_mm_entry(mm, BASE + bad * PAGE_SIZE, NULL, NULL),
+		  MEMREMAP_PTE_SWAP);
+	memremap_warn_quiet(false);
+	printf("    # FINDING amdkfd: a failed dma_map_page() in Linux 6.1's "
+	       "svm_migrate_copy_to_vram() puts back only the VRAM pages "
+	       "before the failing entry (while (i--)), so "
+	       "migrate_vma_pages() moves that entry's page to VRAM "
+	       "uncopied; the range drops its bo with actual_loc 0, and "
+	       "svm_migrate_to_ram() then returns 0 without migrating: "
+	       "the CPU fault never completes and the data is lost "
+	       "[memremap_dma_fail_nth(%lu) in a 6-page prefetch]\n",
+	       bad + 1);
+	/* The process exits: its mm frees the stray page, and the bo. */
+	kfd_process_destroy(&proc);
+	mmput(mm);
+	EXPECT_EQ(adev.page_free_calls, bad + 1);
+	EXPECT_EQ(adev.free_calls_at_zero, bad + 1);
+	svm_range_bo_flush_release(&adev);
+	EXPECT_EQ(adev.bo_released, 1);
+	gpu_remove();
+	EXPECT_EQ(memremap_ledger_count(), 0);
+	EXPECT_WARNS(3);
+}
+
 /* The whole flow: prefetch, a GPU write, a CPU fault, prefetch, unbind. */
 static void flow(struct mm_struct *mm, struct svm_range *prange)
 {
@@ -1524,5 +1611,6 @@ KTAP_MAIN("driver_amdkfd",
 	  KTAP_ENTRY(cpu_fault_migrates_the_range_back),
 	  KTAP_ENTRY(teardown_evicts_ranges_still_in_vram),
 	  KTAP_ENTRY(coherent_vram_over_xgmi),
+	  KTAP_ENTRY(linux_6_1_error_path_moves_a_page_uncopied),
 	  KTAP_ENTRY(allocation_failures_at_every_site),
 	  KTAP_ENTRY(dma_mapping_failures_at_every_site))
