@@ -31,6 +31,7 @@
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
 #include <linux/pagemap.h>
 #include <linux/printk.h>
 #include <linux/sched/mm.h>
@@ -1604,6 +1605,37 @@ KTAP_CASE(dma_mapping_failures_at_every_site)
 	printf("    # %lu DMA mappings failed in turn\n", 4 * n);
 }
 
+/*
+ * The flow's pgmap references are zone_device_page_init()'s
+ * percpu_ref_tryget_live(), which cannot fail on a live pgmap and which
+ * the driver does not check: no percpu_ref_tryget() to inject a failure
+ * into. An injection armed across the flow is still pending after it.
+ */
+KTAP_CASE(no_percpu_tryget_in_the_flow)
+{
+	unsigned long n = 6, i;
+	struct mm_struct *mm = process_start(n);
+	struct svm_range *prange = svm_range_new(&proc, BASE, n);
+
+	EXPECT_EQ(gpu_probe(false), 0);
+	memremap_warn_quiet(true);
+	memremap_percpu_tryget_fail_nth(1);
+	EXPECT_EQ(svm_range_prefetch(prange, GPU_ID), 0);
+	EXPECT_EQ(cpu_read(mm, 1), 1 * 7 + 3);
+	EXPECT_EQ(svm_range_prefetch(prange, GPU_ID), 0);
+	EXPECT_EQ(memremap_pgmap_pins(&adev.pgmap), n);
+	/* Still armed: this tryget is the first since. */
+	EXPECT_FALSE(percpu_ref_tryget(&adev.pgmap.ref));
+	memremap_percpu_tryget_fail_nth(0);
+	EXPECT_EQ(memremap_pgmap_pins(&adev.pgmap), n);
+	gpu_remove();
+	memremap_warn_quiet(false);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(cpu_read(mm, i), i * 7 + 3);
+	expect_clean(mm, n);
+	EXPECT_WARNS(4 * n);
+}
+
 KTAP_MAIN("driver_amdkfd",
 	  KTAP_ENTRY(init_registers_vram_with_devres),
 	  KTAP_ENTRY(a_hive_owns_the_pgmap),
@@ -1613,4 +1645,5 @@ KTAP_MAIN("driver_amdkfd",
 	  KTAP_ENTRY(coherent_vram_over_xgmi),
 	  KTAP_ENTRY(linux_6_1_error_path_moves_a_page_uncopied),
 	  KTAP_ENTRY(allocation_failures_at_every_site),
+	  KTAP_ENTRY(no_percpu_tryget_in_the_flow),
 	  KTAP_ENTRY(dma_mapping_failures_at_every_site))
