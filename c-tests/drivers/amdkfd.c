@@ -642,7 +642,8 @@ static void svm_migrate_page_free(struct page *page)
  * every entry before the failing one, the page at the DMA address
  * (svm_migrate_put_sys_page(dst[i])), taking a bus address for a
  * physical one and putting pages for entries that took none, and leaks
- * the failing entry's page. Ours puts back exactly the pages taken.
+ * the failing entry's page. Ours unmaps and puts back exactly the pages
+ * taken.
  */
 static int svm_migrate_copy_to_ram(struct amdgpu_device *adev,
 				   struct svm_range *prange,
@@ -705,6 +706,8 @@ static int svm_migrate_copy_to_ram(struct amdgpu_device *adev,
 out_oom:
 	if (r) {
 		pr_debug("failed %d copy to ram\n", r);
+		/* Unmapped before they are freed, the failing one too. */
+		svm_range_dma_unmap(dev, dst, 0, min_t(u64, i + 1, npages));
 		if (dpage && !migrate->dst[i])
 			svm_migrate_put_sys_page(dpage);
 		for (k = 0; k <= i && k < npages; k++) {
