@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* struct kref: a reference count with a release callback, on refcount_t. */
-#ifndef _LINUX_KREF_H
-#define _LINUX_KREF_H
+/* struct kref: a reference count with a release callback. */
+#ifndef _KREF_H_
+#define _KREF_H_
 
 #include <linux/refcount.h>
 
+/*
+ * Linux 6.1, include/linux/kref.h: static inlines over refcount_t, so a
+ * get from 0 or a put past 0 WARNs (refcount_t: ...) and saturates.
+ */
 struct kref {
 	refcount_t refcount;
 };
 
 #define KREF_INIT(n)	{ .refcount = REFCOUNT_INIT(n), }
 
-/* The count starts at 1: the caller's reference. */
 static inline void kref_init(struct kref *kref)
 {
 	refcount_set(&kref->refcount, 1);
@@ -22,15 +25,14 @@ static inline unsigned int kref_read(const struct kref *kref)
 	return refcount_read(&kref->refcount);
 }
 
-/* Take a reference; the caller must already hold one (else a WARN). */
 static inline void kref_get(struct kref *kref)
 {
 	refcount_inc(&kref->refcount);
 }
 
 /*
- * Drop a reference; the last one calls @release with the kref. Returns 1
- * when the object was released, else 0.
+ * Drop a reference; the last one calls @release(@kref) and answers 1,
+ * any other answers 0.
  */
 static inline int kref_put(struct kref *kref,
 			   void (*release)(struct kref *kref))
@@ -42,4 +44,10 @@ static inline int kref_put(struct kref *kref,
 	return 0;
 }
 
-#endif /* _LINUX_KREF_H */
+/* A reference unless the count is already 0 (the object is going). */
+static inline int __must_check kref_get_unless_zero(struct kref *kref)
+{
+	return refcount_inc_not_zero(&kref->refcount);
+}
+
+#endif /* _KREF_H_ */
