@@ -79,10 +79,10 @@ grep '^row 7 ' "$out" | while read -r _ row what _ wall _ cpu; do
 	echo "| $row | $what | $wall | $cpu | $ri |"
 done
 echo
-echo "| row | pgmap | memremap_pages µs | first request µs | memunmap_pages µs | extra RSS KiB | an eager memmap KiB |"
-echo "|---|---|---:|---:|---:|---:|---:|"
-grep '^row 4 ' "$out" | while read -r _ _ what _ m _ f _ u _ rss _ eager; do
-	echo "| 4 | ${what#scale-} | $m | $f | $u | $rss | $eager |"
+echo "| row | pgmap | memremap_pages µs | first request µs | its page faults | 4 more first requests µs | memunmap_pages µs | extra RSS KiB | an eager memmap KiB |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+grep '^row 4 ' "$out" | while read -r _ _ what _ m _ f _ u _ rss _ eager _ faults _ others; do
+	echo "| 4 | ${what#scale-} | $m | $f | $faults | $others | $u | $rss | $eager |"
 done
 echo
 echo "| row | impl | 1 thread Mops/s | 2 threads, distinct folios | ratio | 2 threads, same folio | ratio |"
