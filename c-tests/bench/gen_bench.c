@@ -4,9 +4,10 @@
  * zone_device_folio_init() and last folio_put() against the C reference of
  * the same generation (c-tests/reference/gen/gen_<generation>.c, its
  * ref_folio_init() and ref_folio_put()), in one process, on the same
- * substrate, with the same compiler flags. Built once per generation with
- * that generation's MEMREMAP_LINUX (the Makefile's bench rules), since a
- * generation's names exist only under its headers. Prints
+ * substrate, with the same compiler flags, their runs interleaved. Built
+ * once per generation with that generation's MEMREMAP_LINUX (the
+ * Makefile's bench rules), since a generation's names exist only under its
+ * headers. Prints
  *
  *	row 9 folio-init+put-o<order>-<generation> rust_ns <x> c_ns <y>
  *
@@ -165,25 +166,35 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* Best of 5 runs, ns per cycle; *cycles counts every cycle run. */
-static double time_loop(int impl, long iters, unsigned int order,
-			long *cycles)
+#define RUNS	9
+
+/*
+ * Best of RUNS runs of each side, ns per cycle, the two sides' runs
+ * interleaved so that both meet the same machine (it is shared: a side
+ * timed alone, after the other, may meet another load); *cycles counts
+ * every cycle run.
+ */
+static void time_both(long iters, unsigned int order, double *best,
+		      long *cycles)
 {
-	double best = 1e30;
-	int r;
+	int r, impl;
 
-	run(impl, iters / 10, order);
-	*cycles += iters / 10;
-	for (r = 0; r < 5; r++) {
-		double t0 = now_ns(), t;
-
-		run(impl, iters, order);
-		*cycles += iters;
-		t = (now_ns() - t0) / iters;
-		if (t < best)
-			best = t;
+	best[0] = best[1] = 1e30;
+	for (impl = 0; impl < 2; impl++) {
+		run(impl, iters / 10, order);
+		*cycles += iters / 10;
 	}
-	return best;
+	for (r = 0; r < RUNS; r++) {
+		for (impl = 0; impl < 2; impl++) {
+			double t0 = now_ns(), t;
+
+			run(impl, iters, order);
+			*cycles += iters;
+			t = (now_ns() - t0) / iters;
+			if (t < best[impl])
+				best[impl] = t;
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -209,12 +220,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < 2; i++) {
-		long iters = orders[i] ? 20000 : 2000000;
-		double r = time_loop(0, iters, orders[i], &cycles);
-		double c = time_loop(1, iters, orders[i], &cycles);
+		long iters = orders[i] ? 10000 : 1000000;
+		double best[2];
 
+		time_both(iters, orders[i], best, &cycles);
 		printf("row 9 folio-init+put-o%u-%s rust_ns %.2f c_ns %.2f\n",
-		       orders[i], GEN_LABEL, r, c);
+		       orders[i], GEN_LABEL, best[0], best[1]);
 	}
 	teardown(cycles);
 	return 0;
