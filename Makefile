@@ -168,8 +168,25 @@ $(BUILD)/bench/ref_after.o: c-tests/reference/after.c $(C_HDRS)
 $(BUILD)/bench/bench: c-tests/bench/bench.c $(BUILD)/bench/ref_after.o $(C_HDRS) $(LIB)
 	$(CC) $(BENCH_CFLAGS) $(CWARN) -o $@ $< $(BUILD)/bench/ref_after.o $(LIB) $(LDLIBS)
 
-bench: $(BUILD)/bench/bench
-	@sh c-tests/bench/run.sh $<
+# The generation rows: gen_bench.c and the C reference of its generation,
+# both built under that generation's headers, one program per generation.
+BENCH_GENS := 6_19:KERNEL_VERSION(6,19,0) 6_19_rc:KERNEL_VERSION(6,19,0):rc
+bench_gen_flags = -DMEMREMAP_LINUX='$(word 2,$(subst :, ,$(1)))' \
+	$(if $(word 3,$(subst :, ,$(1))),-DMEMREMAP_LINUX_RC=1)
+define bench_gen
+$(BUILD)/bench/gen_$(word 1,$(subst :, ,$(1))): c-tests/bench/gen_bench.c \
+		c-tests/reference/gen/gen_$(word 1,$(subst :, ,$(1))).c \
+		$(wildcard c-tests/reference/gen/*.h) $(C_HDRS) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BENCH_CFLAGS) $$(CWARN) $(call bench_gen_flags,$(1)) -o $$@ \
+		$$< c-tests/reference/gen/gen_$(word 1,$(subst :, ,$(1))).c \
+		$$(LIB) $$(LDLIBS)
+endef
+$(foreach g,$(BENCH_GENS),$(eval $(call bench_gen,$(g))))
+BENCH_GEN_PROGS := $(foreach g,$(BENCH_GENS),$(BUILD)/bench/gen_$(word 1,$(subst :, ,$(g))))
+
+bench: $(BUILD)/bench/bench $(BENCH_GEN_PROGS)
+	@sh c-tests/bench/run.sh $^
 
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/memremap

@@ -8,8 +8,9 @@
 use crate::types::Page;
 use core::mem::{offset_of, size_of};
 use static_assertions::const_assert_eq;
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The generations, as `MEMREMAP_GEN_*` in `<memremap/generation.h>`.
@@ -56,8 +57,29 @@ static TAGS: Mutex<BTreeMap<usize, Gen>> = Mutex::new(BTreeMap::new());
 /// the lock above.
 static ANY_TAGGED: AtomicBool = AtomicBool::new(false);
 
-fn tags() -> std::sync::MutexGuard<'static, BTreeMap<usize, Gen>> {
-    TAGS.lock().unwrap_or_else(|e| e.into_inner())
+/// Bumped, under the lock of [`TAGS`], after every change to it: a
+/// thread's cached answer read at an unchanged version is still the
+/// table's (see [`generation`]).
+static VERSION: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's last answer: (version, pgmap, generation as
+    /// `MEMREMAP_GEN_*`, 0 for none). Version 0 is never current.
+    static LAST: Cell<(u64, usize, u32)> = const { Cell::new((0, 0, 0)) };
+}
+
+/// The tag table, locked. Every change made through the guard is published
+/// by [`Tags::drop`] bumping [`VERSION`] before the lock is released.
+struct Tags(std::sync::MutexGuard<'static, BTreeMap<usize, Gen>>);
+
+impl Drop for Tags {
+    fn drop(&mut self) {
+        VERSION.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+fn tags() -> Tags {
+    Tags(TAGS.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// Whether any generation pgmap was ever registered (one load: the seed's
@@ -70,7 +92,7 @@ pub fn any_tagged() -> bool {
 /// Record that `pgmap` was registered for generation `gen` (replacing any
 /// tag a previous registration at that address left).
 pub fn tag(pgmap: usize, gen: Gen) {
-    tags().insert(pgmap, gen);
+    tags().0.insert(pgmap, gen);
     ANY_TAGGED.store(true, Ordering::Release);
 }
 
@@ -78,7 +100,7 @@ pub fn tag(pgmap: usize, gen: Gen) {
 /// point, or was never registered).
 pub fn untag(pgmap: usize) {
     if ANY_TAGGED.load(Ordering::Acquire) {
-        tags().remove(&pgmap);
+        tags().0.remove(&pgmap);
     }
 }
 
@@ -91,12 +113,36 @@ pub fn set(pgmap: usize, gen: Option<Gen>) {
 }
 
 /// The generation `pgmap` was registered for; None for a seed pgmap.
+///
+/// Asked twice in every folio's life (its init and its free), so the
+/// answer is cached per thread: a thread that asks again about the pgmap
+/// it asked about last, with no tag changed since (one load of
+/// [`VERSION`]), takes no lock. A change is made and [`VERSION`] bumped
+/// under the table's lock, so a cached answer read at an unchanged version
+/// is the table's, or one a change still in progress has not replaced yet.
 #[inline]
 pub fn generation(pgmap: usize) -> Option<Gen> {
     if !ANY_TAGGED.load(Ordering::Acquire) {
         return None;
     }
-    tags().get(&pgmap).copied()
+    let version = VERSION.load(Ordering::Acquire);
+    let (v, p, g) = LAST.with(Cell::get);
+    if v == version && p == pgmap {
+        return Gen::from_c(g);
+    }
+    generation_slow(pgmap)
+}
+
+#[cold]
+#[inline(never)]
+fn generation_slow(pgmap: usize) -> Option<Gen> {
+    let t = TAGS.lock().unwrap_or_else(|e| e.into_inner());
+    // Under the lock: no change is in progress, so this version and this
+    // answer belong together.
+    let version = VERSION.load(Ordering::Acquire);
+    let g = t.get(&pgmap).copied();
+    LAST.with(|c| c.set((version, pgmap, g.map_or(0, |g| g as u32))));
+    g
 }
 
 /// True if `pgmap` was registered for 6.15 or later (its memmap is laid

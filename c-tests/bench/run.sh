@@ -2,22 +2,33 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Print the benchmark table: the library against the seed's C reference,
 # ns/op from one run of the bench program, and instructions per op from
-# callgrind (two iteration counts, so set-up cost cancels out).
-# Usage: run.sh path/to/bench
+# callgrind (two iteration counts, so set-up cost cancels out). The
+# generation programs (gen_bench.c built per generation, each against the C
+# reference of its generation) add their rows (row 9) to the first table.
+# Usage: run.sh path/to/bench [path/to/gen_<generation> ...]
 set -eu
 bench=$1
+shift
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$bench" >"$out"
+# Row 9: "<program> row 9 ..." lines, so each row knows its program.
+for g in "$@"; do
+	"$g" | sed "s|^|$g |" >>"$out"
+done
 
-ir() {	# row impl iters_small iters_big [nr_range]
+irp() {	# program row impl iters_small iters_big [nr_range or order]
 	a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-		"$bench" --only "$1" "$2" "$3" ${5:-} 2>&1 |
+		"$1" --only "$2" "$3" "$4" ${6:-} 2>&1 |
 		sed -n 's/.*Collected : //p')
 	b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-		"$bench" --only "$1" "$2" "$4" ${5:-} 2>&1 |
+		"$1" --only "$2" "$3" "$5" ${6:-} 2>&1 |
 		sed -n 's/.*Collected : //p')
-	echo $(( (b - a) / ($4 - $3) ))
+	echo $(( (b - a) / ($5 - $4) ))
+}
+
+ir() {	# row impl iters_small iters_big [nr_range]
+	irp "$bench" "$@"
 }
 
 have_valgrind=0
@@ -41,6 +52,21 @@ grep -E '^row (1|2|3|6) ' "$out" | while read -r _ row what _ r _ c; do
 	ratio=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.2f", c / r }')
 	echo "| $row | $what | $r | $c | $ratio | $ri | $ci |"
 done
+# Row 9: zone_device_folio_init() + unlock + the last folio_put(), order 0
+# and 9, against the C reference of the same generation.
+grep -E '^[^ ]+ row 9 ' "$out" | while read -r prog _ row what _ r _ c; do
+	order=${what#folio-init+put-o}
+	order=${order%%-*}
+	if [ "$order" = 9 ]; then small=200 big=1200; else small=20000 big=120000; fi
+	if [ $have_valgrind = 1 ]; then
+		ri=$(irp "$prog" "$row" rust $small $big "$order")
+		ci=$(irp "$prog" "$row" c $small $big "$order")
+	else
+		ri=- ci=-
+	fi
+	ratio=$(awk -v r="$r" -v c="$c" 'BEGIN { printf "%.2f", c / r }')
+	echo "| $row | $what | $r | $c | $ratio | $ri | $ci |"
+done
 echo
 echo "| row | what | wall ns/cycle | CPU ns/cycle | instr/cycle |"
 echo "|---|---|---:|---:|---:|"
@@ -53,10 +79,10 @@ grep '^row 7 ' "$out" | while read -r _ row what _ wall _ cpu; do
 	echo "| $row | $what | $wall | $cpu | $ri |"
 done
 echo
-echo "| row | pgmap | memremap_pages µs | first request µs | memunmap_pages µs | extra RSS KiB | an eager memmap KiB |"
-echo "|---|---|---:|---:|---:|---:|---:|"
-grep '^row 4 ' "$out" | while read -r _ _ what _ m _ f _ u _ rss _ eager; do
-	echo "| 4 | ${what#scale-} | $m | $f | $u | $rss | $eager |"
+echo "| row | pgmap | memremap_pages µs | first request µs | its page faults | 4 more first requests µs | memunmap_pages µs | extra RSS KiB | an eager memmap KiB |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+grep '^row 4 ' "$out" | while read -r _ _ what _ m _ f _ u _ rss _ eager _ faults _ others; do
+	echo "| 4 | ${what#scale-} | $m | $f | $faults | $others | $u | $rss | $eager |"
 done
 echo
 echo "| row | impl | 1 thread Mops/s | 2 threads, distinct folios | ratio | 2 threads, same folio | ratio |"

@@ -22,14 +22,119 @@ use crate::memmap;
 use crate::pgmap::{self, PgmapPtr};
 use crate::types::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 
-/// Folios live from `zone_device_page_init()`: page address -> pins taken.
-static PINNED: Mutex<BTreeMap<usize, i64>> = Mutex::new(BTreeMap::new());
+/// Folios live from `zone_device_page_init()`: the pins each one's init
+/// took, by the address of its head page (0: none recorded). Every init
+/// and every free of a generation folio reads or writes it, from any
+/// thread, so it takes no lock: a table in four levels keyed by the
+/// address's bits above the 64 bytes of a `struct page`, 512 pages (one
+/// memmap chunk) to a leaf, made on first use and kept (2 KiB a leaf, for
+/// each chunk whose folios were ever initialised). Each node is published
+/// once through its `OnceLock`; a slot is one atomic word.
+mod pins {
+    use super::*;
+    use std::cell::Cell;
 
-fn pinned() -> std::sync::MutexGuard<'static, BTreeMap<usize, i64>> {
-    PINNED.lock().unwrap_or_else(|e| e.into_inner())
+    const LEAF_BITS: u32 = 9;
+    const NODE_BITS: u32 = 10;
+    const TOP_BITS: u32 = 12;
+    /// Key bits: a user-space address below 2^47, less the 6 of a page.
+    const KEY_BITS: u32 = LEAF_BITS + 2 * NODE_BITS + TOP_BITS;
+
+    type Leaf = [AtomicU32; 1 << LEAF_BITS];
+    type Node<T> = [OnceLock<Box<T>>; 1 << NODE_BITS];
+
+    static TOP: [OnceLock<Box<Node<Node<Leaf>>>>; 1 << TOP_BITS] =
+        [const { OnceLock::new() }; 1 << TOP_BITS];
+    /// Pages at addresses the table does not cover (none on x86_64's
+    /// 47-bit user space; kept so that no address goes unrecorded).
+    static FAR: Mutex<BTreeMap<usize, u32>> = Mutex::new(BTreeMap::new());
+
+    fn far() -> std::sync::MutexGuard<'static, BTreeMap<usize, u32>> {
+        FAR.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn node<T>() -> Box<Node<T>> {
+        Box::new([const { OnceLock::new() }; 1 << NODE_BITS])
+    }
+
+    fn leaf() -> Box<Leaf> {
+        Box::new([const { AtomicU32::new(0) }; 1 << LEAF_BITS])
+    }
+
+    thread_local! {
+        /// This thread's last leaf and its key (`addr >> 15`): a driver
+        /// initialises and frees folios of one chunk after another.
+        static LAST: Cell<(usize, Option<&'static Leaf>)> = const { Cell::new((usize::MAX, None)) };
+    }
+
+    /// The slot of the page at `addr`, made if `make`; None if it does not
+    /// exist (not made) or lies beyond the table.
+    #[inline(always)]
+    fn slot(addr: usize, make: bool) -> Option<&'static AtomicU32> {
+        let k = addr >> 6;
+        if k >> KEY_BITS != 0 {
+            return None;
+        }
+        let i = |shift: u32, bits: u32| (k >> shift) & ((1 << bits) - 1);
+        let (key, last) = LAST.with(Cell::get);
+        let l = match last {
+            Some(l) if key == k >> LEAF_BITS => l,
+            _ => walk(k, make)?,
+        };
+        Some(&l[i(0, LEAF_BITS)])
+    }
+
+    /// The leaf of key `k`, through the levels (made if `make`).
+    #[cold]
+    #[inline(never)]
+    fn walk(k: usize, make: bool) -> Option<&'static Leaf> {
+        let i = |shift: u32, bits: u32| (k >> shift) & ((1 << bits) - 1);
+        let top = &TOP[i(LEAF_BITS + 2 * NODE_BITS, TOP_BITS)];
+        let mid = &top
+            .get()
+            .map_or_else(|| make.then(|| top.get_or_init(node)), Some)?
+            [i(LEAF_BITS + NODE_BITS, NODE_BITS)];
+        let low = &mid
+            .get()
+            .map_or_else(|| make.then(|| mid.get_or_init(node)), Some)?[i(LEAF_BITS, NODE_BITS)];
+        let l: &'static Leaf = low
+            .get()
+            .map_or_else(|| make.then(|| low.get_or_init(leaf)), Some)?;
+        LAST.with(|c| c.set((k >> LEAF_BITS, Some(l))));
+        Some(l)
+    }
+
+    /// Record that the folio headed at `addr` took `n` (>= 1) pins.
+    #[inline(always)]
+    pub(super) fn record(addr: usize, n: u32) {
+        match slot(addr, true) {
+            Some(s) => s.store(n, Ordering::Release),
+            None => {
+                far().insert(addr, n);
+            }
+        }
+    }
+
+    /// Forget the folio headed at `addr`, returning the pins its init
+    /// took (0 if none was recorded). Called by the folio's one free (the
+    /// put that took its count to 0), which no init of the same folio can
+    /// race: a load and a store, not an atomic exchange.
+    #[inline(always)]
+    pub(super) fn take(addr: usize) -> u32 {
+        if (addr >> 6) >> KEY_BITS != 0 {
+            return far().remove(&addr).unwrap_or(0);
+        }
+        slot(addr, false).map_or(0, |s| {
+            let n = s.load(Ordering::Acquire);
+            if n != 0 {
+                s.store(0, Ordering::Release);
+            }
+            n
+        })
+    }
 }
 
 /// The largest folio this model builds at run time: one memmap chunk.
@@ -104,10 +209,16 @@ fn prep_compound_modern(head: &Page, order: u32) {
 /// (which also clears a stale compound head) and the fsdax share count. A
 /// page still referenced, or not ZONE_DEVICE, WARNs (VM_WARN_ON_FOLIO) and
 /// is reset all the same.
+///
+/// The flags are cleared as the kernel clears them (`new_page->flags.f &=
+/// ~0xffUL`, a plain read-modify-write, not an atomic one: the pages are
+/// free, and their one user is the caller), so a folio of 512 pages costs
+/// no locked instruction per page.
 fn reset_619(head: &Page, nr: usize, pgmap: usize) {
     for i in 0..nr {
         let p = nth(head, i);
-        p.flags.fetch_and(!FLAGS_ORDER_MASK, Ordering::AcqRel);
+        let flags = p.flags.load(Ordering::Relaxed);
+        p.flags.store(flags & !FLAGS_ORDER_MASK, Ordering::Relaxed);
         let memcg = p.memcg_data.load(Ordering::Relaxed);
         p.memcg_data.store(memcg & !0xffff_ffff, Ordering::Relaxed);
         p.mapping.store(0, Ordering::Relaxed);
@@ -130,8 +241,9 @@ fn reset_619(head: &Page, nr: usize, pgmap: usize) {
 }
 
 /// Check that the order-`order` folio at `page` can be built here: aligned
-/// to its size, within one memmap chunk, every page mapped by `pgmap`.
-fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
+/// to its size, within one memmap chunk, every page mapped by `pgmap`;
+/// the mapped pgmap if so.
+fn check_span(page: &Page, order: u32, pgmap: usize) -> Option<pgmap::Mapped> {
     if crate::warn_page_if!(
         "zone_device_page_init",
         page,
@@ -139,7 +251,7 @@ fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
         "zone_device_page_init(): order {order} is larger than this model builds \
          at run time ({MAX_RUNTIME_ORDER})"
     ) {
-        return false;
+        return None;
     }
     let Some(pfn) = memmap::page_to_pfn(page) else {
         crate::warn_page_if!(
@@ -148,7 +260,7 @@ fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
             true,
             "zone_device_page_init() of a page that is not in the memmap"
         );
-        return false;
+        return None;
     };
     let nr = 1u64 << order;
     if crate::warn_page_if!(
@@ -157,19 +269,27 @@ fn check_span(page: &Page, order: u32, pgmap: usize) -> bool {
         pfn % nr != 0,
         "zone_device_page_init(): pfn {pfn:#x} is not aligned to an order-{order} folio"
     ) {
-        return false;
+        return None;
     }
     let last = pfn + nr - 1;
-    let owned = |p: u64| pgmap::lookup_pfn(p) == Some(pgmap);
+    // Pages of `pgmap`: pfns in one of its ranges, it being mapped (its own
+    // offset index: no lock, no search of the table of every span). An
+    // aligned folio of at most a chunk lies in `page`'s chunk, which
+    // exists (page_to_pfn() found it), so its last page exists too.
+    let m = pgmap::mapped(PgmapPtr::registered(pgmap));
+    let owned = |p: u64| m.is_some_and(|m| m.index().pfn_to_offset(p).is_some());
     if crate::warn_page_if!(
         "zone_device_page_init",
         page,
-        !owned(pfn) || !owned(last) || memmap::page_of(last).is_none(),
+        !owned(pfn)
+            || !owned(last)
+            || (last >> memmap::CHUNK_SHIFT != pfn >> memmap::CHUNK_SHIFT
+                && memmap::page_of(last).is_none()),
         "zone_device_page_init(): pfns {pfn:#x}-{last:#x} are not all pages of pgmap {pgmap:#x}"
     ) {
-        return false;
+        return None;
     }
-    true
+    m
 }
 
 /// `zone_device_page_init()` of generation `gen`; `pgmap_arg` is 6.19's
@@ -211,22 +331,14 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     ) {
         return;
     }
-    if !check_span(page, order, pgmap) {
+    // Mapped, or check_span() said why not.
+    let Some(m) = check_span(page, order, pgmap) else {
         return;
-    }
+    };
     let nr = 1usize << order;
     if gen == Gen::V6_19 {
         reset_619(page, nr, pgmap);
     }
-    let Some(m) = pgmap::mapped(PgmapPtr::registered(pgmap)) else {
-        crate::warn_page_if!(
-            func,
-            page,
-            true,
-            "zone_device_page_init(): pgmap {pgmap:#x} is not mapped"
-        );
-        return;
-    };
     // 6.1 and 6.15 take a live reference; 6.19-rc and 6.19 take 1 << order
     // with percpu_ref_tryget_many(), which succeeds on a dying pgmap while
     // references remain.
@@ -243,9 +355,9 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
          was called); carrying on as the kernel does"
     ) {
         // Nothing recorded: the free path's drop will be unmatched.
-        pinned().remove(&(page as *const Page as usize));
+        pins::take(page as *const Page as usize);
     } else {
-        pinned().insert(page as *const Page as usize, nr as i64);
+        pins::record(page as *const Page as usize, nr as u32);
     }
     page.refcount.store(1, Ordering::Release);
     lock(page);
@@ -257,10 +369,9 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
 /// Drop `n` pins of `pgmap` on behalf of the freed folio `head`; a drop
 /// other than the pins its `zone_device_page_init()` took WARNs (and is
 /// made, as the kernel makes it).
+#[inline(always)]
 fn drop_pins(pgmap: usize, head: &Page, n: i64) {
-    let taken = pinned()
-        .remove(&(head as *const Page as usize))
-        .unwrap_or(0);
+    let taken = i64::from(pins::take(head as *const Page as usize));
     crate::warn_page_if!(
         "free_zone_device_folio",
         head,
@@ -283,7 +394,7 @@ fn drop_pins(pgmap: usize, head: &Page, n: i64) {
 
 /// The last put of a folio of a generation pgmap: the free of that
 /// generation. Returns false for a seed pgmap (the caller frees it).
-#[cold]
+/// Out of line: the seed's free path only calls it.
 #[inline(never)]
 pub fn free(pgmap: usize, head: &Page) -> bool {
     let Some(gen) = generation(pgmap) else {
@@ -296,10 +407,12 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
     } else {
         1
     };
-    let name = if gen.folio_free() {
-        "folio_free"
-    } else {
-        "page_free"
+    let name = || {
+        if gen.folio_free() {
+            "folio_free"
+        } else {
+            "page_free"
+        }
     };
     let private = ty == MEMORY_DEVICE_PRIVATE || ty == MEMORY_DEVICE_COHERENT;
     if gen == Gen::V6_1 {
@@ -333,7 +446,8 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
                     "free_zone_device_folio",
                     head,
                     true,
-                    "pgmap {pgmap:#x} without ->{name}: the folio's pins stay held"
+                    "pgmap {pgmap:#x} without ->{}: the folio's pins stay held",
+                    name()
                 );
                 return true;
             }
