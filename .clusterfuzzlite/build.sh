@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Build the fuzz targets of c-tests/fuzz/ (api, callers, differential) the
+# Build the fuzz targets of c-tests/fuzz/ (api, callers, differential,
+# generations) the
 # way ClusterFuzzLite and OSS-Fuzz do: with their $CC, $CFLAGS and
 # $LIB_FUZZING_ENGINE, into $OUT, each with its seed corpus and dictionary.
 # The same sources as `make fuzz-targets` (c-tests/fuzz/fuzz.mk).
@@ -70,8 +71,29 @@ $CC $cflags $warn $callers -o "$OUT/callers" c-tests/fuzz/callers.c \
 	"$work/after.o" "$work/before.o" "$work/mock_common.o" \
 	$LIB_FUZZING_ENGINE "$lib" $libs
 
+# generations: each API generation's differential engine
+# (c-tests/generations/differential.c) with its C reference, every global
+# name suffixed with the generation (as fuzz.mk builds them).
+for g in 6_1:"KERNEL_VERSION(6,1,0)" 6_15:"KERNEL_VERSION(6,15,0)" \
+	 6_19_rc:"KERNEL_VERSION(6,19,0) -DMEMREMAP_LINUX_RC=1" \
+	 6_19:"KERNEL_VERSION(6,19,0)"; do
+	n=${g%%:*}
+	v=${g#*:}
+	gflags="-DMEMREMAP_LINUX=${v%% *} ${v#"${v%% *}"}
+		-DGEN_SUITE=\"generations_$n\" -DDIFF_FUZZ=gen_diff_$n
+		-Dref_folio_init=ref_folio_init_$n
+		-Dref_folio_put=ref_folio_put_$n"
+	$CC $cflags $warn $gflags -c -o "$work/gen_diff_$n.o" \
+		c-tests/generations/differential.c
+	$CC $cflags $warn $gflags -c -o "$work/gen_ref_$n.o" \
+		c-tests/reference/gen/gen_$n.c
+	gens="${gens:-} $work/gen_diff_$n.o $work/gen_ref_$n.o"
+done
+$CC $cflags $warn -o "$OUT/generations" c-tests/fuzz/generations.c \
+	$gens $LIB_FUZZING_ENGINE "$lib" $libs
+
 # Seed corpora and dictionaries, as OSS-Fuzz finds them.
-for t in api callers differential; do
+for t in api callers differential generations; do
 	if [ -d "c-tests/fuzz/corpus/$t" ]; then
 		rm -f "$OUT/${t}_seed_corpus.zip"
 		(cd "c-tests/fuzz/corpus/$t" && zip -q -r \
@@ -81,4 +103,5 @@ for t in api callers differential; do
 		[ -f "c-tests/fuzz/$t.$x" ] && cp "c-tests/fuzz/$t.$x" "$OUT/"
 	done
 done
-echo "build.sh: built $(cd "$OUT" && ls api callers differential | tr '\n' ' ')"
+echo "build.sh: built $(cd "$OUT" && ls api callers differential generations |
+	tr '\n' ' ')"

@@ -275,6 +275,8 @@ static inline void run_in_child(child_fn fn, void *arg,
 		/* Its verdict is in out[] and its end: no KTAP lines. */
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(5);
+		/* Ends it, whatever handler the parent had (libFuzzer's). */
+		signal(SIGALRM, SIG_DFL);
 		alarm(30);
 		memremap_warn_quiet(false);
 		memremap_set_wait_bound_ms(200);
@@ -284,9 +286,19 @@ static inline void run_in_child(child_fn fn, void *arg,
 		_exit(0);
 	}
 	close(pipefd[1]);
-	while ((n = read(pipefd[0], (char *)r->out + got,
-			 sizeof(r->out) - got)) > 0)
-		got += n;
+	/*
+	 * A signal handler installed without SA_RESTART (libFuzzer's
+	 * SIGALRM timer is one) interrupts the read: read on, or the child
+	 * dies of SIGPIPE writing its report to a closed pipe.
+	 */
+	for (;;) {
+		n = read(pipefd[0], (char *)r->out + got,
+			 sizeof(r->out) - got);
+		if (n > 0)
+			got += n;
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
 	close(pipefd[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;

@@ -48,6 +48,7 @@ void __sanitizer_set_death_callback(void (*callback)(void))
 
 static const uint8_t *in;
 static size_t left;
+static bool fuzz_traces;
 
 static unsigned int byte(void)
 {
@@ -168,6 +169,12 @@ static void fail_child(void *arg, long out[CHILD_OUT])
 	signal(SIGILL, SIG_DFL);
 	signal(SIGFPE, SIG_DFL);
 	signal(SIGBUS, SIG_DFL);
+	/*
+	 * The oracle reads the WARN lines, not their call traces; a trace
+	 * makes each child read the binary's DWARF afresh, which halved the
+	 * target's execs/s. FUZZ_TRACES=1 keeps them (for a crash's report).
+	 */
+	memremap_warn_set_traces(fuzz_traces);
 	if (a->mode == FAIL_DYING)
 		percpu_ref_kill(&pgmap->ref);
 	else
@@ -179,6 +186,26 @@ static void fail_child(void *arg, long out[CHILD_OUT])
 	if (page)
 		unlock_and_put(page);
 }
+
+/* A failed check of a child: how it ended and its stderr, then abort. */
+static __attribute__((noreturn)) void child_failed(const char *what,
+						   const struct child_result *r)
+{
+	char how[1024];
+
+	fprintf(stderr, "fuzz: callers: the child %s (signal %d, exit %d, "
+		"reported %ld %ld %ld)\n", child_how(r, how, sizeof(how)),
+		r->signal, r->status, r->out[0], r->out[1], r->out[2]);
+	if (ktap_evidence)
+		fputs(ktap_evidence, stderr);
+	fuzz_crash(what);
+}
+
+#define CHILD_CHECK(r, cond)						\
+	do {								\
+		if (!(cond))						\
+			child_failed(__FILE__ ": " #cond, r);		\
+	} while (0)
 
 static void fail_step(void)
 {
@@ -192,19 +219,22 @@ static void fail_step(void)
 	run_in_child(fail_child, &a, &r);
 	if (w.after && ubsan) {
 		/* &folio->page of NULL, after the request's WARN. */
-		FUZZ_CHECK(r.crashed);
-		FUZZ_CHECK(strstr(r.report, "null pointer"));
+		CHILD_CHECK(&r, r.crashed);
+		CHILD_CHECK(&r, strstr(r.report, "null pointer"));
 	} else {
-		FUZZ_CHECK(r.returned);
+		CHILD_CHECK(&r, r.returned);
 		/* A page handed out unreferenced, and no pin taken. */
-		FUZZ_CHECK(r.out[0] == 1 && r.out[1] == 0);
-		FUZZ_CHECK(r.out[2] == w.nheld);
-		FUZZ_CHECK(child_warned_in(&r, "folio_put"));
+		CHILD_CHECK(&r, r.out[0] == 1 && r.out[1] == 0);
+		CHILD_CHECK(&r, r.out[2] == w.nheld);
+		CHILD_CHECK(&r, child_warned_in(&r, "folio_put"));
 	}
-	FUZZ_CHECK(child_warned_in(&r, a.mode == FAIL_TRYGET ?
-				   "percpu_ref_tryget" :
-				   w.after ? "pgmap_request_folio" :
-					     "pgmap_request_folios"));
+	CHILD_CHECK(&r, child_warned_in(&r, a.mode == FAIL_TRYGET ?
+					"percpu_ref_tryget" :
+					w.after ? "pgmap_request_folio" :
+						  "pgmap_request_folios"));
+	/* run_in_child() keeps each child's stderr for a KTAP case: drop it. */
+	free(ktap_evidence);
+	ktap_evidence = NULL;
 	check_world();
 }
 
@@ -213,6 +243,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	memremap_warn_quiet(true);
+	fuzz_traces = getenv("FUZZ_TRACES") != NULL;
 	return 0;
 }
 

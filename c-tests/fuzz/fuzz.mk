@@ -2,7 +2,8 @@
 # Coverage-guided fuzzing with libFuzzer (c-tests/fuzz/), included by the
 # top Makefile.
 #
-# make fuzz-targets            the targets api, callers, differential, with
+# make fuzz-targets            the targets api, callers, differential,
+#                              generations, with
 #                              clang -fsanitize=fuzzer,address,undefined,
 #                              in build-fuzz/ (FUZZ_CC=clang-NN to choose)
 # make fuzz-run SECONDS=n JOBS=n
@@ -28,7 +29,7 @@
 FUZZ_DIR     := c-tests/fuzz
 FUZZ_OUT     := build-fuzz
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := api callers differential
+FUZZ_TARGETS := api callers differential generations
 SECONDS      ?= 60
 JOBS         ?= 1
 FUZZ_RUST_COV ?= 1
@@ -114,6 +115,47 @@ $(FUZZ_OUT)/callers: $(FUZZ_DIR)/callers.c $(FUZZ_CALLER_OBJS) $(FUZZ_HDRS) \
 		-fsanitize=fuzzer -o $@ $< $(FUZZ_CALLER_OBJS) $(FUZZ_LIB) \
 		$(LDLIBS)
 
+# generations: the API generations' differential
+# (c-tests/generations/differential.c), built once per generation with
+# -DDIFF_FUZZ, each with its C reference, every global name suffixed with
+# the generation. <name>:<MEMREMAP_LINUX>[:rc]; 7.0 builds as 6.19 does.
+FUZZ_GENS := 6_1:KERNEL_VERSION(6,1,0) 6_15:KERNEL_VERSION(6,15,0) \
+	     6_19_rc:KERNEL_VERSION(6,19,0):rc 6_19:KERNEL_VERSION(6,19,0)
+fuzz_gen = $(word 1,$(subst :, ,$(1)))
+fuzz_gen_flags = -DMEMREMAP_LINUX='$(word 2,$(subst :, ,$(1)))' \
+	$(if $(word 3,$(subst :, ,$(1))),-DMEMREMAP_LINUX_RC=1) \
+	-DGEN_SUITE='"generations_$(call fuzz_gen,$(1))"' \
+	-DDIFF_FUZZ=gen_diff_$(call fuzz_gen,$(1)) \
+	-Dref_folio_init=ref_folio_init_$(call fuzz_gen,$(1)) \
+	-Dref_folio_put=ref_folio_put_$(call fuzz_gen,$(1))
+FUZZ_GEN_DEPS := c-tests/generations/differential.c \
+		 $(wildcard c-tests/reference/gen/*.h) $(FUZZ_HDRS)
+FUZZ_GEN_CC   = $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN)
+REPLAY_GEN_CC = $(CC) $(CSTD) $(CWARN)
+
+# $(1): a FUZZ_GENS entry; $(2): the objects' directory; $(3): the
+# variable holding the compiler and its flags.
+define fuzz_gen_objs
+$(2)/gen/diff_$(call fuzz_gen,$(1)).o: $(FUZZ_GEN_DEPS)
+	@mkdir -p $$(dir $$@)
+	$$($(3)) $(call fuzz_gen_flags,$(1)) -c -o $$@ $$<
+
+$(2)/gen/ref_$(call fuzz_gen,$(1)).o: \
+		c-tests/reference/gen/gen_$(call fuzz_gen,$(1)).c $(FUZZ_GEN_DEPS)
+	@mkdir -p $$(dir $$@)
+	$$($(3)) $(call fuzz_gen_flags,$(1)) -c -o $$@ $$<
+endef
+$(foreach g,$(FUZZ_GENS),$(eval $(call fuzz_gen_objs,$(g),$(FUZZ_OUT)/obj,FUZZ_GEN_CC)))
+$(foreach g,$(FUZZ_GENS),$(eval $(call fuzz_gen_objs,$(g),$(BUILD)/fuzz-replay,REPLAY_GEN_CC)))
+
+fuzz_gen_objs_in = $(foreach g,$(FUZZ_GENS),$(1)/gen/diff_$(call fuzz_gen,$(g)).o \
+		   $(1)/gen/ref_$(call fuzz_gen,$(g)).o)
+
+$(FUZZ_OUT)/generations: $(FUZZ_DIR)/generations.c \
+		$(call fuzz_gen_objs_in,$(FUZZ_OUT)/obj) $(FUZZ_HDRS) $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) -fsanitize=fuzzer -o $@ $< \
+		$(call fuzz_gen_objs_in,$(FUZZ_OUT)/obj) $(FUZZ_LIB) $(LDLIBS)
+
 fuzz-run: fuzz-targets
 	@sh $(FUZZ_DIR)/run.sh $(SECONDS) $(JOBS) $(FUZZ_OUT) $(FUZZ_TARGETS)
 
@@ -151,6 +193,12 @@ $(REPLAY_OUT)/callers: $(FUZZ_DIR)/callers.c $(FUZZ_DIR)/replay.c \
 	$(CC) $(CSTD) $(CWARN) $(CALLERS_FLAGS) $(FUZZ_CALLERS_FLAGS) -o $@ \
 		$(FUZZ_DIR)/callers.c $(FUZZ_DIR)/replay.c \
 		$(REPLAY_CALLER_OBJS) $(LIB) $(LDLIBS)
+
+$(REPLAY_OUT)/generations: $(FUZZ_DIR)/generations.c $(FUZZ_DIR)/replay.c \
+		$(call fuzz_gen_objs_in,$(REPLAY_OUT)) $(FUZZ_HDRS) $(LIB)
+	$(CC) $(CSTD) $(CWARN) -o $@ $(FUZZ_DIR)/generations.c \
+		$(FUZZ_DIR)/replay.c $(call fuzz_gen_objs_in,$(REPLAY_OUT)) \
+		$(LIB) $(LDLIBS)
 
 REPLAY_BIN := $(addprefix $(REPLAY_OUT)/,$(FUZZ_TARGETS))
 

@@ -15,6 +15,12 @@
  * another order is the defect 6.19 fixes, and the reference, like the
  * kernel, then frees through a stale compound head. DIFF_STEPS and
  * DIFF_SEED in the environment change the campaign.
+ *
+ * Built with -DDIFF_FUZZ=<entry>, it is the engine of the generations
+ * fuzz target (c-tests/fuzz/generations.c): no main, the draws come from
+ * diff_fuzz_rand() (the input's bytes), the steps from diff_fuzz_steps(),
+ * and <entry>() runs the case once and says whether every check held; the
+ * checks that a seeded campaign is not vacuous are left to the campaign.
  */
 #include <linux/memremap.h>
 #include <linux/mm.h>
@@ -161,11 +167,20 @@ static bool same_memmap(unsigned long step, bool report)
 
 static unsigned long long rng;
 
+#ifdef DIFF_FUZZ
+unsigned long diff_fuzz_rand(void);
+unsigned long diff_fuzz_steps(void);
+#define next_rand diff_fuzz_rand
+#define DIFF_DEFAULT_STEPS diff_fuzz_steps()
+#else
+#define DIFF_DEFAULT_STEPS 10000
+
 static unsigned long next_rand(void)
 {
 	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 	return (unsigned long)(rng >> 33);
 }
+#endif
 
 static unsigned long env_or(const char *name, unsigned long dflt)
 {
@@ -180,7 +195,7 @@ KTAP_CASE(library_and_reference_agree)
 	static unsigned char live[NR];
 	/* The order each page's last folio had (6.19-rc re-use rule). */
 	static signed char last_order[NR];
-	unsigned long steps = env_or("DIFF_STEPS", 10000), step, i;
+	unsigned long steps = env_or("DIFF_STEPS", DIFF_DEFAULT_STEPS), step, i;
 	unsigned long inits = 0, frees = 0, large = 0, cross = 0;
 	enum side s;
 
@@ -287,12 +302,19 @@ KTAP_CASE(library_and_reference_agree)
 	same_memmap(steps, true);
 	EXPECT_EQ(memremap_pgmap_pins(&pgmaps[LIB]), 0);
 	EXPECT_EQ(memremap_pgmap_pins(&pgmaps[REF]), 0);
+#ifndef DIFF_FUZZ
 	printf("    # %s: %lu steps, %lu inits (%lu large), %lu frees, "
 	       "%lu pages re-used at another order\n",
 	       GEN_SUITE, steps, inits, large, frees, cross);
 	EXPECT_TRUE(inits > steps / 8);
 	EXPECT_TRUE(!LARGE || large > 0);
 	EXPECT_TRUE(MEMREMAP_GEN != MEMREMAP_GEN_6_19 || cross > 0);
+#else
+	(void)inits;
+	(void)large;
+	(void)frees;
+	(void)cross;
+#endif
 	/* The comparison is not blind: one changed word is seen. */
 	{
 		struct page *p = page_at(LIB, 700);
@@ -309,5 +331,17 @@ KTAP_CASE(library_and_reference_agree)
 	memremap_set_wait_bound_ms(10000);
 }
 
+#ifndef DIFF_FUZZ
 KTAP_MAIN(GEN_SUITE "_differential",
 	  KTAP_ENTRY(library_and_reference_agree))
+#else
+bool DIFF_FUZZ(void);
+
+bool DIFF_FUZZ(void)
+{
+	ktap_failures = 0;
+	ktap_warn_base = memremap_warn_count();
+	library_and_reference_agree();
+	return !ktap_failures;
+}
+#endif
