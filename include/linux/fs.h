@@ -1,10 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/*
- * Files, inodes and their address spaces: what a character device that
- * maps its memory (device-DAX) touches. The library reads one field,
- * struct file's f_mapping (unmap_mapping_range() finds a file's VMAs by
- * it); the rest is the driver's and its test's.
- */
+/* Files, inodes and their address spaces, as a mapped device uses them. */
 #ifndef _LINUX_FS_H
 #define _LINUX_FS_H
 
@@ -14,6 +9,10 @@
 #include <linux/stddef.h>
 #include <linux/types.h>
 
+/*
+ * The library reads one field, struct file's f_mapping (unmap_mapping_range()
+ * finds a file's VMAs by it); the rest is the driver's and its test's.
+ */
 struct module;
 struct inode;
 struct file;

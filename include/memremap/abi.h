@@ -84,7 +84,7 @@ unsigned int vmf_insert_page_mkwrite(struct vm_fault *vmf, struct page *page, bo
 
 void unmap_mapping_pages(struct address_space *mapping, unsigned long start, unsigned long nr, bool even_cows);
 
-void unmap_mapping_range(struct address_space *mapping, int64_t holebegin, int64_t holelen, int even_cows);
+void unmap_mapping_range(struct address_space *mapping, long holebegin, long holelen, int even_cows);
 
 int memremap_mm_munmap(struct mm_struct *mm, struct vm_area_struct *vma);
 

@@ -59,8 +59,8 @@ pub extern "C" fn unmap_mapping_pages(
 #[no_mangle]
 pub extern "C" fn unmap_mapping_range(
     mapping: *mut AddressSpace,
-    holebegin: i64,
-    holelen: i64,
+    holebegin: c_long,
+    holelen: c_long,
     even_cows: c_int,
 ) {
     // As mm/memory.c: a length of 0 means to the end of the file.
