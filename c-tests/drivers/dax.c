@@ -468,16 +468,29 @@ static unsigned long dev_read(unsigned long pgoff)
 	return va ? *va : ~0UL;
 }
 
+/*
+ * A report line: file page @pgoff's refcount and mapcount, the pgmap's
+ * pins, the faults taken; once the pgmap is gone, what is left of it.
+ */
 static void step(const char *what, unsigned long pgoff)
 {
-	struct page *page = NULL;
+	unsigned long pfn = pgoff_pfn(pgoff);
+	struct dev_pagemap *pgmap = NULL;
+	struct page *page;
 
-	if (ddax.pgmap && memremap_pgmap_is_mapped(ddax.pgmap))
-		page = pfn_to_page(pgoff_pfn(pgoff));
+	if (memremap_mapped_pgmaps())
+		pgmap = get_dev_pagemap(pfn, NULL);
+	if (!pgmap) {
+		printf("    # %-36s pgmap unmapped, device memory chunks %ld, faults %lu\n",
+		       what, memremap_device_memory_live(), dax_faults);
+		return;
+	}
+	page = pfn_to_page(pfn);
+	put_dev_pagemap(pgmap);
 	printf("    # %-36s page %lu refcount %d mapcount %d pins %ld faults %lu\n",
-	       what, pgoff, page ? page_ref_count(page) : -1,
-	       page ? memremap_page_mapcount(page) : -1,
-	       page ? memremap_pgmap_pins(ddax.pgmap) : -1L, dax_faults);
+	       what, pgoff, page_ref_count(page),
+	       memremap_page_mapcount(page), memremap_pgmap_pins(pgmap),
+	       dax_faults);
 }
 
 /* The file pages faulted in: one in each range, and the last. */
@@ -549,9 +562,19 @@ KTAP_CASE(probe_map_access_then_unbind_with_pages_mapped)
 	EXPECT_EQ(cpu_write(mm, 1100, 1), -EFAULT);
 	EXPECT_EQ(memremap_mm_nr_entries(mm), ARRAY_SIZE(touched));
 
-	/* Unbind while the process still maps the pages. */
+	/*
+	 * Unbind while the process still maps the pages. devm runs the
+	 * device's actions newest first: kill_dev_dax() comes first, run
+	 * alone here to look between it and the pgmap's release.
+	 */
+	devm_release_action(&ddax.dev, dev_dax_kill, &ddax);
+	step("unbind: kill_dev_dax() zapped them:", 600);
+	EXPECT_EQ(memremap_mm_nr_entries(mm), 0);
+	EXPECT_EQ(page_ref_count(page), 1);
+	EXPECT_EQ(memremap_page_mapcount(page), 0);
+	EXPECT_EQ(memremap_pgmap_pins(page_pgmap(page)), dev_pages());
 	dev_dax_unbind(&ddax);
-	step("unbound with the pages mapped:", 600);
+	step("unbind: pgmap and regions released:", 600);
 	EXPECT_EQ(memremap_mm_nr_entries(mm), 0);	/* all zapped */
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 	EXPECT_EQ(memremap_device_memory_live(), 0);

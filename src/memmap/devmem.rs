@@ -68,3 +68,36 @@ pub fn release(pgmap: usize) {
 pub fn live() -> usize {
     mem().len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_is_contiguous_kept_and_freed_with_its_pgmap() {
+        let _s = crate::test_serial();
+        let (pg, other) = (0x7e57_d000usize, 0x7e57_e000usize);
+        let before = live();
+        let base = address(pg, 0x4_0000).unwrap();
+        assert_eq!(base % PAGE_SIZE, 0);
+        // Pages of one chunk are laid end to end; asking again gives the
+        // same memory, which starts zeroed and keeps what is written.
+        assert_eq!(address(pg, 0x4_01ff), Some(base + 511 * PAGE_SIZE));
+        // SAFETY: `base` is the chunk's live, zeroed, writable memory.
+        unsafe {
+            assert_eq!(*(base as *const u64), 0);
+            *(base as *mut u64) = 0x5a;
+            assert_eq!(*(address(pg, 0x4_0000).unwrap() as *const u64), 0x5a);
+        }
+        // The next chunk, and another pgmap's same pfn, are memory of
+        // their own.
+        let next = address(pg, 0x4_0200).unwrap();
+        let elsewhere = address(other, 0x4_0000).unwrap();
+        assert!(next != base && elsewhere != base && next != elsewhere);
+        assert_eq!(live(), before + 3);
+        release(pg);
+        assert_eq!(live(), before + 1);
+        release(other);
+        assert_eq!(live(), before);
+    }
+}
