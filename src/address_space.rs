@@ -73,6 +73,9 @@ pub struct Vma {
     pub flags: usize,
     pub anonymous: bool,
     pub pgoff: u64,
+    /// `vm_file` (0 for none) and `vm_ops`.
+    pub file: usize,
+    pub ops: usize,
 }
 
 struct MmState {
@@ -119,6 +122,8 @@ fn read_vma(vma: usize) -> Vma {
         flags: v.vm_flags.load(Ordering::Acquire),
         anonymous: v.vm_ops.load(Ordering::Acquire) == 0,
         pgoff: v.vm_pgoff.load(Ordering::Acquire) as u64,
+        file: v.vm_file.load(Ordering::Acquire),
+        ops: v.vm_ops.load(Ordering::Acquire),
     }
 }
 
@@ -448,6 +453,44 @@ pub fn entries_of(pfn: u64) -> Vec<(usize, u64, Pte)> {
 /// The VMA of `mm` holding `addr`, read.
 pub fn vma_at(mm: usize, addr: u64) -> Option<Vma> {
     vma_lookup(mm, addr).map(read_vma)
+}
+
+/// Every VMA of every live mm, read: (mm, VMA).
+pub fn all_vmas() -> Vec<(usize, Vma)> {
+    let vmas: Vec<(usize, usize)> = mms()
+        .iter()
+        .flat_map(|m| m.iter())
+        .flat_map(|(&mm, st)| st.vmas.iter().map(move |&v| (mm, v)))
+        .collect();
+    vmas.into_iter().map(|(mm, v)| (mm, read_vma(v))).collect()
+}
+
+/// Take the entries of `mm` in `[start, end)` out of its map.
+pub fn take_entries(mm: usize, start: u64, end: u64) -> Vec<(u64, Pte)> {
+    with_mm(mm, |st| {
+        let keys: Vec<u64> = st.ptes.range(start..end).map(|(&a, _)| a).collect();
+        keys.into_iter()
+            .filter_map(|a| st.ptes.remove(&a).map(|p| (a, p)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Unlink `vma` from `mm` and free it (its entries are gone already).
+pub fn remove_vma(mm: usize, vma: usize) -> bool {
+    let found = with_mm(mm, |st| {
+        let n = st.vmas.len();
+        st.vmas.retain(|&v| v != vma);
+        n != st.vmas.len()
+    })
+    .unwrap_or(false);
+    if found {
+        if let Some(m) = mm_ref(mm) {
+            m.map_count.fetch_sub(1, Ordering::Relaxed);
+        }
+        slab::free(vma as *mut u8);
+    }
+    found
 }
 
 /// Entries of `mm` that are not none.

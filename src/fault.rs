@@ -43,6 +43,8 @@ enum Step {
     Done(u64),
     Err(i32),
     DevicePrivate(u64, Vma),
+    /// A hole in a VMA with `vm_ops`: its `->fault()` fills it.
+    File(Vma),
 }
 
 fn fault_step(mm: usize, addr: u64, write: bool) -> Step {
@@ -54,6 +56,7 @@ fn fault_step(mm: usize, addr: u64, write: bool) -> Step {
         return Step::Err(libc::EFAULT);
     }
     match entry(mm, addr) {
+        None if !vma.anonymous => Step::File(vma),
         None => {
             // do_anonymous_page(): a fresh zeroed page.
             let Some(p) = page_alloc::alloc_pages(0, 0, "page fault", 0) else {
@@ -140,6 +143,12 @@ pub fn handle_mm_fault(mm: usize, addr: u64, write: bool) -> Result<u64, i32> {
             Step::Done(pfn) => return Ok(pfn),
             Step::Err(e) => return Err(e),
             Step::DevicePrivate(pfn, vma) => device_fault(base, addr, pfn, &vma, write)?,
+            Step::File(vma) => crate::file_map::fault(
+                &vma,
+                base,
+                addr,
+                FAULT_FLAG_DEFAULT | if write { FAULT_FLAG_WRITE } else { 0 },
+            )?,
         }
     }
     crate::warn_if!(
@@ -169,7 +178,7 @@ pub fn access(mm: usize, addr: u64, buf: Option<&mut [u8]>, write: bool) -> i32 
         Ok(pfn) => pfn,
         Err(e) => return -e,
     };
-    let Some(va) = memmap::page_of(pfn).and_then(page_alloc::page_address) else {
+    let Some(va) = memmap::page_of(pfn).and_then(crate::file_map::cpu_address) else {
         return -libc::EFAULT;
     };
     if let Some(b) = buf {

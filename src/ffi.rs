@@ -16,6 +16,7 @@ pub mod alloc;
 pub mod bug;
 pub mod device;
 pub mod dma;
+pub mod file_map;
 pub mod hmm;
 pub mod ioport;
 pub mod memremap;

@@ -104,6 +104,33 @@ pub fn untag(pgmap: usize) {
     }
 }
 
+/// Generation pgmaps whose pages idle at refcount 1 (MEMORY_DEVICE_GENERIC:
+/// every generation's `__init_zone_device_page()` leaves them at
+/// `init_page_count()`'s 1, and their free sets 1 again).
+static IDLE_ONE: Mutex<BTreeMap<usize, ()>> = Mutex::new(BTreeMap::new());
+
+fn idle_one() -> std::sync::MutexGuard<'static, BTreeMap<usize, ()>> {
+    IDLE_ONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Record whether `pgmap`'s pages idle at refcount 1 (set at registration,
+/// before any of its pages exists).
+pub fn set_idle_one(pgmap: usize, one: bool) {
+    if one {
+        idle_one().insert(pgmap, ());
+    } else if ANY_TAGGED.load(Ordering::Acquire) {
+        idle_one().remove(&pgmap);
+    }
+}
+
+/// The refcount `pgmap`'s single pages and folio heads idle at.
+pub fn idle_refcount(pgmap: usize) -> i32 {
+    if !ANY_TAGGED.load(Ordering::Acquire) {
+        return 0;
+    }
+    i32::from(idle_one().contains_key(&pgmap))
+}
+
 /// Tag `pgmap` for `gen`, or untag it for the seed (`None`).
 pub fn set(pgmap: usize, gen: Option<Gen>) {
     match gen {

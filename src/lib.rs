@@ -77,6 +77,7 @@ pub mod address_space;
 // Layer 8: what moves pages between them and devices, side by side: CPU
 // faults, migration.
 pub mod fault;
+pub mod file_map;
 pub mod migrate;
 
 // Layer 9: mirroring an address space (hmm_range_fault()).

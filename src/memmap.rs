@@ -11,6 +11,7 @@
 //! arithmetic. Chunk memory comes from [`arena`].
 
 mod arena;
+pub mod devmem;
 mod spans;
 mod system;
 
@@ -250,6 +251,10 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     };
     let section = (chunk & SECTION_MASK) << SECTION_SHIFT;
     let device = section | (ZONE_DEVICE << ZONES_SHIFT) | PG_RESERVED;
+    // Device-DAX memory of a generation pgmap idles at refcount 1, as the
+    // kernel's memmap_init_zone_device() leaves MEMORY_DEVICE_GENERIC pages
+    // (heads and single pages; tails at 0).
+    let idle = crate::generation::idle_refcount(span.pgmap);
     // Pages come in runs of identical ones (the altmap's pfns, order-0
     // pages, the tails of a folio after its first, from 6.15 on after its
     // second): the first page of a run is written, then copied over the
@@ -269,11 +274,13 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
             }
         } else if shift == 0 {
             write_page(p, device, span.pgmap, 0);
+            p.refcount.store(idle, Ordering::Relaxed);
             (span.end_pfn + 1).min(chunk_end)
         } else {
             let head = head_of(pfn);
             if head == pfn {
                 write_page(p, device | head_flag, span.pgmap, 0);
+                p.refcount.store(idle, Ordering::Relaxed);
                 i += 1;
                 continue;
             }

@@ -262,8 +262,24 @@ fn register(pgmap: PgmapPtr, gen: Option<Gen>) -> Result<usize, i32> {
     crate::sync::init_completion(done);
     // A tag an earlier registration at this address left goes now.
     generation::set(pgmap.addr(), gen);
+    let generic = gen.is_some() && c.ty == MEMORY_DEVICE_GENERIC;
+    generation::set_idle_one(pgmap.addr(), generic);
+    let pages: i64 = spans
+        .iter()
+        .map(|s| (s.end_pfn + 1 - s.first_pfn) as i64)
+        .sum();
     for s in spans {
         table.add(s);
+    }
+    drop(table);
+    // pagemap_range() of every generation: a pgmap whose pages are not
+    // handed out by zone_device_page_init() holds one pin per page
+    // (pfn_len()) for as long as it is mapped; memunmap_pages() drops them.
+    // For generation MEMORY_DEVICE_GENERIC pgmaps (device-DAX) here.
+    if generic {
+        if let Some(m) = mapped(pgmap) {
+            m.tryget_many(pages);
+        }
     }
     let first = ranges.first().map_or(0, |r| r.start);
     Ok(0xffff_8880_0000_0000usize.wrapping_add(first as usize))
@@ -292,6 +308,15 @@ pub fn memunmap_pages(pgmap: PgmapPtr) {
     }
     if !m.is_dying() {
         m.ref_.kill();
+    }
+    // The lifetime pins pagemap_range() took (see register()).
+    if generation::idle_refcount(pgmap.addr()) == 1 {
+        let pages: i64 =
+            m.st.spans
+                .iter()
+                .map(|s| (s.end_pfn + 1 - s.first_pfn) as i64)
+                .sum();
+        m.put_many(pages);
     }
     if !m.ref_.is_zero() {
         UNMAP_WAITS.fetch_add(1, Ordering::Relaxed);

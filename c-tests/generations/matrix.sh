@@ -36,6 +36,7 @@ matrix() {
 		if (name ~ /^nouveau_/) return "nouveau"
 		if (name ~ /^dmirror_/) return "test_hmm"
 		if (name ~ /^drm_pagemap_/) return "drm_pagemap"
+		if (name ~ /^dax_/) return "device_dax"
 		return "?" name
 	}
 	/^ *# Subtest: / {
@@ -84,7 +85,8 @@ matrix() {
 				gens[++n] = all[i]
 		if (!n)
 			exit 0
-		nc = split("kvmppc_uvmem amdkfd nouveau test_hmm drm_pagemap",
+		nc = split("kvmppc_uvmem amdkfd nouveau test_hmm drm_pagemap" \
+			   " device_dax",
 			   callers, " ")
 		print "# Compatibility matrix: callers x generations" \
 		      " (c-tests/generations/callers/)"

@@ -105,6 +105,60 @@ static inline struct dev_pagemap *page_pgmap(const struct page *page)
 }
 #endif
 
+/*
+ * struct vm_operations_struct (include/linux/mm.h): a VMA's operations. A
+ * CPU access to a hole of a VMA with vm_ops calls ->fault() (the library
+ * has no THP: ->huge_fault() is never called); the driver installs the
+ * entry itself and answers VM_FAULT_NOPAGE.
+ */
+struct vm_operations_struct {
+	void (*open)(struct vm_area_struct *area);
+	void (*close)(struct vm_area_struct *area);
+	int (*may_split)(struct vm_area_struct *area, unsigned long addr);
+	int (*mremap)(struct vm_area_struct *area);
+	int (*mprotect)(struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, unsigned long newflags);
+	vm_fault_t (*fault)(struct vm_fault *vmf);
+	vm_fault_t (*huge_fault)(struct vm_fault *vmf, unsigned int order);
+	vm_fault_t (*map_pages)(struct vm_fault *vmf, pgoff_t start_pgoff,
+				pgoff_t end_pgoff);
+	unsigned long (*pagesize)(struct vm_area_struct *area);
+};
+
+_Static_assert(offsetof(struct vm_operations_struct, fault) == 40,
+	       "vm_operations_struct.fault at 40 (src/file_map.rs)");
+
+#define VM_HUGEPAGE	0x20000000UL
+
+/*
+ * unmap_mapping_range(): every user mapping of @mapping's pages from byte
+ * @holebegin for @holelen bytes (0: to the end) is zapped, in every mm;
+ * each entry drops its page's mapcount and reference.
+ */
+struct address_space;
+void unmap_mapping_range(struct address_space *mapping, loff_t holebegin,
+			 loff_t holelen, int even_cows);
+void unmap_mapping_pages(struct address_space *mapping, pgoff_t start,
+			 pgoff_t nr, bool even_cows);
+
+#if MEMREMAP_GEN_MODERN
+/* 6.3 on: vm_flags changes go through helpers. */
+static inline void vm_flags_set(struct vm_area_struct *vma,
+				unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+/*
+ * 6.15 (mm/memory.c): map @page at vmf->address of vmf->vma, writable if
+ * @write; the entry takes a folio reference and a mapcount. A present
+ * entry of the same page is made writable (@write) or left; VM_FAULT_SIGBUS
+ * for an address outside the VMA or a page at refcount 0 or anonymous.
+ */
+vm_fault_t vmf_insert_page_mkwrite(struct vm_fault *vmf, struct page *page,
+				   bool write);
+#endif
+
 #include <linux/memremap.h>
 
 /* Cross-check the prototypes above against the library's. */

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+struct address_space;
 struct completion;
 struct dev_pagemap;
 struct device;
@@ -21,6 +22,7 @@ struct page;
 struct percpu_ref;
 struct resource;
 struct vm_area_struct;
+struct vm_fault;
 struct vmem_altmap;
 
 
@@ -84,6 +86,16 @@ void memremap_dma_fail_nth(unsigned long n);
  * NULL (and `*offset` untouched) when no live mapping of `dev` allows it.
  */
 struct page *memremap_dma_page(struct device *dev, unsigned long long addr, size_t len, bool write, size_t *offset);
+
+unsigned int vmf_insert_page_mkwrite(struct vm_fault *vmf, struct page *page, bool write);
+
+void unmap_mapping_pages(struct address_space *mapping, unsigned long start, unsigned long nr, bool even_cows);
+
+void unmap_mapping_range(struct address_space *mapping, long holebegin, long holelen, int even_cows);
+
+int memremap_mm_munmap(struct mm_struct *mm, struct vm_area_struct *vma);
+
+long memremap_device_memory_live(void);
 
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub, struct mm_struct *mm, unsigned long start, unsigned long length, const struct mmu_interval_notifier_ops *ops);
 

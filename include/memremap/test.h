@@ -235,6 +235,22 @@ unsigned long memremap_mm_nr_entries(struct mm_struct *mm);
 /* Live mms. */
 unsigned long memremap_mm_live(void);
 
+/*
+ * munmap() of the whole VMA @vma of @mm: its entries are zapped (each drops
+ * its page's mapcount and reference, interval notifiers see
+ * MMU_NOTIFY_UNMAP) and the VMA is freed. A VMA whose vm_ops and vm_file
+ * the caller set after memremap_mm_add_vma() is a file mapping: its holes
+ * fault through vm_ops->fault(). 0, or -EINVAL (and a WARN) if @vma is not
+ * a VMA of @mm.
+ */
+int memremap_mm_munmap(struct mm_struct *mm, struct vm_area_struct *vma);
+
+/*
+ * Chunks (512 pages each) of device memory alive: the memory page_address()
+ * shows for MEMORY_DEVICE_GENERIC pages, freed by memunmap_pages().
+ */
+long memremap_device_memory_live(void);
+
 /* Interval notifiers inserted and not removed (linux/mmu_notifier.h). */
 unsigned long memremap_mmu_notifiers_live(void);
 

@@ -69,7 +69,7 @@ pub unsafe extern "C" fn memremap_free_page(page: *mut Page) {
 #[no_mangle]
 pub unsafe extern "C" fn page_address(page: *const Page) -> *mut c_void {
     page_in("page_address", page)
-        .and_then(page_alloc::page_address)
+        .and_then(crate::file_map::cpu_address)
         .map_or(null_mut(), |a| a as *mut c_void)
 }
 

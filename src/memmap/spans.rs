@@ -125,6 +125,7 @@ pub fn remove(pgmap: usize) {
             super::retire_chunk(c, pgmap);
         }
     }
+    super::devmem::release(pgmap);
 }
 
 /// Record that chunk `chunk` was created for `e`.

@@ -18,10 +18,12 @@
 #include "nouveau_dmem.c"
 #include "test_hmm.c"
 #include "drm_pagemap.c"
+#include "dax.c"
 
 KTAP_MAIN(GEN_CALLERS_SUITE,
 	  KVMPPC_CASES,
 	  KFD_CASES,
 	  NOUVEAU_CASES,
 	  DMIRROR_CASES,
-	  DRM_PAGEMAP_CASES)
+	  DRM_PAGEMAP_CASES
+	  DAX_CASES)
