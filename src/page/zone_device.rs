@@ -423,7 +423,8 @@ fn drop_pins(pgmap: usize, head: &Page, n: i64) {
 /// Out of line: the seed's free path only calls it.
 #[inline(never)]
 pub fn free(pgmap: usize, head: &Page) -> bool {
-    let Some(gen) = generation(pgmap) else {
+    // The caller asked any_tagged() first.
+    let Some(gen) = crate::generation::generation_of_tagged(pgmap) else {
         return false;
     };
     let p = PgmapPtr::registered(pgmap);
@@ -467,7 +468,8 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
     }
     match ty {
         MEMORY_DEVICE_PRIVATE | MEMORY_DEVICE_COHERENT | MEMORY_DEVICE_PCI_P2PDMA => {
-            if !p.has_page_free() {
+            // `->folio_free` from 6.19-rc on: the same slot as `page_free`.
+            let Some(folio_free) = p.page_free_fn() else {
                 crate::warn_page_if!(
                     "free_zone_device_folio",
                     head,
@@ -476,9 +478,10 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
                     name()
                 );
                 return true;
-            }
-            // `->folio_free` from 6.19-rc on: the same slot as `page_free`.
-            p.page_free(head);
+            };
+            // SAFETY: the driver's `->folio_free` for this pgmap, called as
+            // the kernel calls it, with the folio whose last reference went.
+            unsafe { folio_free(head as *const Page as *mut Page) };
             if private {
                 drop_pins(pgmap, head, if gen.folio_free() { nr as i64 } else { 1 });
             }
