@@ -171,7 +171,10 @@ fn nr_pages_modern(head: &Page) -> u64 {
 /// second tail, initialised empty (its words 2 and 3).
 fn prep_compound_modern(head: &Page, order: u32) {
     let nr = 1usize << order;
-    head.flags.fetch_or(PG_HEAD_MODERN, Ordering::AcqRel);
+    // `__SetPageHead()`: a plain read-modify-write, as the kernel's (the
+    // folio is not yet anyone else's; its lock bit in this word is ours).
+    let flags = head.flags.load(Ordering::Relaxed);
+    head.flags.store(flags | PG_HEAD_MODERN, Ordering::Release);
     let head_addr = head as *const Page as usize;
     for i in 1..nr {
         let t = nth(head, i);
