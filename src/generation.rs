@@ -63,9 +63,9 @@ static ANY_TAGGED: AtomicBool = AtomicBool::new(false);
 static VERSION: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// This thread's last answer: (version, pgmap, generation as
-    /// `MEMREMAP_GEN_*`, 0 for none). Version 0 is never current.
-    static LAST: Cell<(u64, usize, u32)> = const { Cell::new((0, 0, 0)) };
+    /// This thread's last answer: (version, pgmap, generation). Version 0
+    /// is never current.
+    static LAST: Cell<(u64, usize, Option<Gen>)> = const { Cell::new((0, 0, None)) };
 }
 
 /// The tag table, locked. Every change made through the guard is published
@@ -152,10 +152,17 @@ pub fn generation(pgmap: usize) -> Option<Gen> {
     if !ANY_TAGGED.load(Ordering::Acquire) {
         return None;
     }
+    generation_of_tagged(pgmap)
+}
+
+/// [`generation`], for a caller that saw [`any_tagged`] true already (the
+/// answer is the same either way: this only skips asking again).
+#[inline(always)]
+pub fn generation_of_tagged(pgmap: usize) -> Option<Gen> {
     let version = VERSION.load(Ordering::Acquire);
     let (v, p, g) = LAST.with(Cell::get);
     if v == version && p == pgmap {
-        return Gen::from_c(g);
+        return g;
     }
     generation_slow(pgmap)
 }
@@ -168,7 +175,7 @@ fn generation_slow(pgmap: usize) -> Option<Gen> {
     // answer belong together.
     let version = VERSION.load(Ordering::Acquire);
     let g = t.get(&pgmap).copied();
-    LAST.with(|c| c.set((version, pgmap, g.map_or(0, |g| g as u32))));
+    LAST.with(|c| c.set((version, pgmap, g)));
     g
 }
 

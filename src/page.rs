@@ -217,7 +217,9 @@ pub fn put(folio: &Page) {
         DropRef::Dropped => {}
         DropRef::Last => {
             if memmap::is_zone_device(folio) {
-                free_zone_device_page(folio);
+                // A head (not a tail, above) of ZONE_DEVICE: what
+                // free_zone_device_page() would find out again.
+                free_zone_device_head(folio, folio.pgmap());
             } else if memmap::is_system(folio) {
                 release_system(folio);
             }
@@ -264,6 +266,13 @@ pub fn free_zone_device_page(page: &Page) {
         );
         return;
     };
+    free_zone_device_head(page, pgmap)
+}
+
+/// [`free_zone_device_page`] of the head page `page` of the ZONE_DEVICE
+/// pgmap at `pgmap` (its `pgmap` word).
+#[inline(never)]
+fn free_zone_device_head(page: &Page, pgmap: usize) {
     // A generation pgmap frees as its generation does (docs/DESIGN.md §9);
     // a seed program never tagged one, and pays one load for asking.
     if crate::generation::any_tagged() && zone_device::free(pgmap, page) {

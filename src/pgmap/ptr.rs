@@ -121,6 +121,14 @@ impl PgmapPtr {
         self.has_ops().0
     }
 
+    /// `pgmap->ops->page_free` (`folio_free` from Linux 6.19-rc on), if the
+    /// pgmap has one: [`Self::has_page_free`] and [`Self::page_free`] from
+    /// one read of `ops`.
+    #[inline(always)]
+    pub fn page_free_fn(self) -> Option<unsafe extern "C" fn(page: *mut Page)> {
+        self.ops().and_then(|o| o.page_free)
+    }
+
     /// `pgmap->ops->page_free(page)`, if the pgmap has one.
     pub fn page_free(self, page: &Page) {
         if let Some(f) = self.ops().and_then(|o| o.page_free) {

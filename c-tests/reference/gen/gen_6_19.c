@@ -6,6 +6,9 @@
  * and lock bits), the _nr_pages a folio headed one page before would have
  * left in it, its mapping, its pgmap word (over a stale compound head) and
  * its share count; each must be at refcount 0 and ZONE_DEVICE (WARN).
+ * The pages are free and the caller's, so, as in the kernel, these are
+ * plain writes (the flags byte a plain read-modify-write, not a locked
+ * one).
  */
 #include "gen_large.h"
 
@@ -19,10 +22,10 @@ void ref_folio_init(struct folio *folio, struct dev_pagemap *pgmap,
 		struct page *p = page + i;
 		struct folio *f = (struct folio *)p;
 
-		__atomic_fetch_and(&p->flags, ~0xffUL, __ATOMIC_ACQ_REL);
+		p->flags &= ~0xffUL;
 		((struct folio *)(p - 1))->_nr_pages = 0;
 		f->mapping = NULL;
-		__atomic_store_n(&f->pgmap, pgmap, __ATOMIC_RELEASE);
+		f->pgmap = pgmap;
 		f->share = 0;
 		WARN_ON(folio_ref_count(f));
 		WARN_ON(!folio_is_zone_device(f));

@@ -9,7 +9,8 @@
 
 /*
  * prep_compound_page() of 6.15 on, x86_64 with MM ids and per-page
- * mapcounts: the head flag; each tail points back at the head and reads
+ * mapcounts: the head flag (a plain read-modify-write, as the kernel's
+ * __SetPageHead(): the folio is not yet anyone else's); each tail points back at the head and reads
  * as a tail mapping; the folio's fields live in the first two tails.
  */
 static inline void ref_prep_compound(struct page *head, unsigned int order)
@@ -17,7 +18,7 @@ static inline void ref_prep_compound(struct page *head, unsigned int order)
 	struct folio *folio = (struct folio *)head;
 	unsigned long i, nr = 1UL << order;
 
-	__atomic_fetch_or(&head->flags, 1UL << 6, __ATOMIC_ACQ_REL);
+	head->flags |= 1UL << 6;
 	for (i = 1; i < nr; i++) {
 		struct page *t = head + i;
 
