@@ -149,13 +149,23 @@ check-cargo:
 	$(CARGO) test --locked
 
 # Every interleaving of the counting core (src/counter.rs), with loom.
-LOOM_ENV := RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom
+# --cfg loom goes to the target's crates only (an explicit --target keeps
+# RUSTFLAGS off build scripts and their dependencies), so the loom builds
+# share the build scripts' dependencies (cbindgen, syn, serde, cc) with
+# the other builds in target/ instead of compiling them twice more, and
+# their own crates sit in target/$(HOST_TRIPLE)/. The dev profile at
+# opt-level 1, with debug assertions: the models run in about the time
+# they took optimised fully (docs/PERFORMANCE.md, "make check time"),
+# and nothing is built at opt-level 3 with one codegen unit for them.
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+LOOM_ENV := RUSTFLAGS="--cfg loom" CARGO_PROFILE_DEV_OPT_LEVEL=1
+LOOM_ARGS := --locked --target $(HOST_TRIPLE)
 check-loom:
-	$(LOOM_ENV) $(CARGO) test --locked --release --test loom -- \
+	$(LOOM_ENV) $(CARGO) test $(LOOM_ARGS) --test loom -- \
 		--test-threads=1 --nocapture
 
 # rustfmt and clippy, warnings as errors, on every configuration the
-# tests build: the default, the reference feature, loom (its own tree).
+# tests build: the default, the reference feature, loom.
 check-lint: lint-fmt lint-clippy lint-clippy-reference lint-clippy-loom
 
 lint-fmt:
@@ -169,7 +179,7 @@ lint-clippy-reference:
 		-D warnings
 
 lint-clippy-loom:
-	$(LOOM_ENV) $(CARGO) clippy --locked --all-targets -- -D warnings
+	$(LOOM_ENV) $(CARGO) clippy $(LOOM_ARGS) --all-targets -- -D warnings
 
 $(BUILD)/api/%: c-tests/api/%.c $(C_HDRS) $(LIB)
 	@mkdir -p $(dir $@)
