@@ -44,14 +44,22 @@ jobs=${KTAP_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Run them, at most $jobs at once: each leaves <program>.ktap, .stderr and
-# its exit status in $tmp/<index>.rc.
+# Run them, at most $jobs at once, the longest first (by the milliseconds
+# each took last time, in <program>.time; one never timed first), so no
+# long program starts last: each leaves <program>.ktap, .stderr and .time,
+# and its exit status in $tmp/<index>.rc.
 i=0
 for t in "$@"; do
 	i=$((i + 1))
-	printf '%s %s\n' "$i" "$t"
-done | xargs -r -P "$jobs" -L 1 sh -c \
-	'"$2" >"$2.ktap" 2>"$2.stderr"; echo $? >"$0/$1.rc"' "$tmp"
+	ms=
+	[ -r "$t.time" ] && read -r ms <"$t.time"
+	case $ms in
+	'' | *[!0-9]*) ms=999999999 ;;
+	esac
+	printf '%s %s %s\n' "$ms" "$i" "$t"
+done | sort -k1,1nr -k2,2n | cut -d' ' -f2- | xargs -r -P "$jobs" -L 1 sh -c \
+	's=$(date +%s%N); "$2" >"$2.ktap" 2>"$2.stderr"; echo $? >"$0/$1.rc"
+	 echo $((($(date +%s%N) - s) / 1000000)) >"$2.time"' "$tmp"
 
 # The suites' findings ("# FINDING caller: text [how; from f() at
 # file:line]"), grouped by caller, then by the function and line of the
