@@ -338,13 +338,19 @@ fn retire_chunk(chunk: u64, pgmap: usize) {
     }
 }
 
-/// Visit every page of a live chunk.
+/// Visit every page of a live chunk: one lookup for the chunk, then its
+/// pages in order (a chunk is one array of CHUNK_PAGES pages).
 fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
     let first = chunk << CHUNK_SHIFT;
-    for i in 0..CHUNK_PAGES as u64 {
-        if let Some(p) = lookup(first + i) {
-            f(first + i, p);
-        }
+    let Some(p0) = lookup(first) else {
+        return;
+    };
+    // SAFETY: `p0` is the first page of a live chunk of CHUNK_PAGES
+    // initialised pages (see `ensure_chunk`; chunks are never freed), so
+    // the whole array is valid for 'static.
+    let pages = unsafe { core::slice::from_raw_parts(p0 as *const Page, CHUNK_PAGES) };
+    for (i, p) in pages.iter().enumerate() {
+        f(first + i as u64, p);
     }
 }
 

@@ -136,16 +136,17 @@ impl Mapped {
     }
 }
 
+/// A ZONE_DEVICE page's refcount if its folio is referenced.
+fn held(p: &Page) -> Option<i32> {
+    let n = p.refcount.load(Ordering::Acquire);
+    (n != 0 && memmap::is_zone_device(p)).then_some(n)
+}
+
 fn held_in(spans: &memmap::Spans, pgmap: usize) -> Vec<(u64, i32)> {
-    let mut held = Vec::new();
-    spans.for_each_page_of(pgmap, |pfn, p| {
-        let n = p.refcount.load(Ordering::Acquire);
-        if n != 0 && memmap::is_zone_device(p) {
-            held.push((pfn, n));
-        }
-    });
-    held.sort_unstable();
-    held
+    let mut list = Vec::new();
+    spans.for_each_page_of(pgmap, |pfn, p| list.extend(held(p).map(|n| (pfn, n))));
+    list.sort_unstable();
+    list
 }
 
 /// The pgmap mapping `pfn`, without taking a reference (`xa_load()` on the
@@ -458,7 +459,14 @@ pub fn is_abandoned(pgmap: PgmapPtr) -> bool {
 
 /// Referenced ZONE_DEVICE pages of a mapped pgmap (0 if not mapped).
 pub fn busy_pages(pgmap: PgmapPtr) -> usize {
-    mapped(pgmap).map_or(0, |m| m.held_pfns().len())
+    let Some(m) = mapped(pgmap) else {
+        return 0;
+    };
+    let mut n = 0;
+    memmap::spans().for_each_page_of(m.addr(), |_, p| {
+        n += usize::from(held(p).is_some());
+    });
+    n
 }
 
 /// One mapped pgmap, as the ledger reports it.
