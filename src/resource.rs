@@ -17,7 +17,7 @@ mod craw;
 use crate::slab;
 use crate::types::MAX_PHYSMEM_BITS;
 use core::ffi::c_char;
-pub use craw::{memremap_iomem_resource, Resource, Root};
+pub use craw::{iomem_resource, Resource, Root};
 use craw::{name_of, CRes};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -47,7 +47,7 @@ pub const REGION_MIXED: i32 = 2;
 pub const PA_SECTION_SHIFT: u32 = 27;
 
 fn root() -> usize {
-    memremap_iomem_resource.ptr() as usize
+    iomem_resource.ptr() as usize
 }
 
 /// One resource of the tree.

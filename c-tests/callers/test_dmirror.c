@@ -18,8 +18,6 @@
 
 #define CHUNK_SIZE	(256UL << 20)
 #define CHUNK_PAGES	(CHUNK_SIZE >> PAGE_SHIFT)
-/* Pfn of the first region the mock allocator hands out. */
-#define BASE_PFN	(MOCK_REGION_BASE >> PAGE_SHIFT)
 /* Where the coherent device's memory is. */
 #define SPM_ADDR	(64UL << 30)
 #define SPM_PFN		(SPM_ADDR >> PAGE_SHIFT)
@@ -49,8 +47,8 @@ static void world_free(struct world *w)
 {
 	EXPECT_UNMAPS_PROMPTLY(w->api->remove_chunks(&w->md));
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
-	EXPECT_EQ(mock_regions_live(), 0);
-	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(callers_regions_live(), 0);
+	EXPECT_EQ(memremap_system_pages_live(), 0);
 	mutex_destroy(&w->md.devmem_lock);
 	free(w);
 }
@@ -66,18 +64,30 @@ static void unlock_and_put(struct page *page)
 	put_page(page);
 }
 
+/*
+ * The first pfn of the device's first chunk: the start of the region
+ * request_free_mem_region() gave it (private), or the device's own
+ * address (coherent).
+ */
+static unsigned long chunk_base_pfn(bool private)
+{
+	return private ? callers_region_pfn("hmm_dmirror") : SPM_PFN;
+}
+
 static void success_path(const struct dmirror_api *api, unsigned int type)
 {
 	bool private = type == HMM_DMIRROR_MEMORY_DEVICE_PRIVATE;
-	unsigned long base = private ? BASE_PFN : SPM_PFN;
 	struct world *w = world_new(api, type);
 	struct page *page, *rpage;
+	unsigned long base;
 
 	page = api->alloc_page(&w->md);
 	EXPECT_NOT_NULL(page);
 	if (!page)
 		goto out;
 	EXPECT_EQ(w->md.devmem_count, 1);
+	EXPECT_EQ(callers_regions_live(), private ? 1 : 0);
+	base = chunk_base_pfn(private);
 	/* The free list was built upwards: the last pfn comes off first. */
 	EXPECT_EQ(page_to_pfn(page), base + CHUNK_PAGES - 1);
 	EXPECT_TRUE(PageLocked(page));
@@ -92,17 +102,17 @@ static void success_path(const struct dmirror_api *api, unsigned int type)
 		EXPECT_TRUE(is_device_private_page(page));
 		EXPECT_NOT_NULL(rpage);
 		EXPECT_TRUE(rpage && !is_zone_device_page(rpage));
-		EXPECT_EQ(mock_sys_pages_live(), 1);
+		EXPECT_EQ(memremap_system_pages_live(), 1);
 	} else {
 		EXPECT_TRUE(is_device_coherent_page(page));
 		EXPECT_NULL(rpage);
-		EXPECT_EQ(mock_sys_pages_live(), 0);
+		EXPECT_EQ(memremap_system_pages_live(), 0);
 	}
 	unlock_and_put(page);
 	/* page_free ran once: the page is back, its system page freed. */
 	EXPECT_EQ(w->md.cfree, 1);
 	EXPECT_PTR_EQ(w->md.free_pages, page);
-	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(memremap_system_pages_live(), 0);
 	EXPECT_EQ(page_ref_count(page), 0);
 	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), 0);
 out:
@@ -118,20 +128,20 @@ static void success_path_both_types(const void *api)
 
 /*
  * One chunk's worth: 65536 pages, then NULL (no address space for a
- * second private chunk; a coherent device has only its one range, and
- * mapping it again conflicts); then every page freed.
+ * second private chunk: the fence leaves a hole of one chunk; a coherent
+ * device has only its one range, and mapping it again conflicts); then
+ * every page freed.
  */
 static void fill_then_free(const struct dmirror_api *api, unsigned int type,
 			   struct trace *t)
 {
 	bool private = type == HMM_DMIRROR_MEMORY_DEVICE_PRIVATE;
 	struct page **pages = calloc(CHUNK_PAGES + 1, sizeof(*pages));
-	unsigned long base = private ? BASE_PFN : SPM_PFN;
-	unsigned long n = 0, i, bad = 0, warns = ktap_warns();
+	unsigned long n = 0, i, bad = 0, warns = ktap_warns(), base;
 	struct world *w;
 	struct page *page;
 
-	mock_region_limit(CHUNK_SIZE);
+	callers_fence(CHUNK_SIZE);
 	w = world_new(api, type);
 	memremap_warn_quiet(true);
 	while (n <= CHUNK_PAGES && (page = api->alloc_page(&w->md)))
@@ -140,8 +150,10 @@ static void fill_then_free(const struct dmirror_api *api, unsigned int type,
 	EXPECT_EQ(n, CHUNK_PAGES);
 	EXPECT_EQ(w->md.devmem_count, 1);
 	EXPECT_EQ(w->md.calloc, CHUNK_PAGES);
+	EXPECT_EQ(callers_regions_live(), private ? 1 : 0);
+	base = chunk_base_pfn(private);
 	/* The failed call freed its backing page. */
-	EXPECT_EQ(mock_sys_pages_live(), private ? CHUNK_PAGES : 0);
+	EXPECT_EQ(memremap_system_pages_live(), private ? CHUNK_PAGES : 0);
 	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), CHUNK_PAGES);
 	/* The coherent device's second chunk conflicts with its first. */
 	EXPECT_EQ(ktap_warns() - warns, private ? 0 : 1);
@@ -159,7 +171,7 @@ static void fill_then_free(const struct dmirror_api *api, unsigned int type,
 	for (i = 0; i < n; i++)
 		unlock_and_put(pages[(i * 7919) % n]);
 	EXPECT_EQ(w->md.cfree, CHUNK_PAGES);
-	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(memremap_system_pages_live(), 0);
 	EXPECT_EQ(memremap_pgmap_pins(chunk_pgmap(w, 0)), 0);
 	for (i = 0, bad = 0; i < n; i++)
 		bad += page_ref_count(pages[i]) != 0;
@@ -169,7 +181,7 @@ static void fill_then_free(const struct dmirror_api *api, unsigned int type,
 	trace(t, "warns", ktap_warns() - warns);
 	free(pages);
 	world_free(w);
-	mock_region_limit(0);
+	callers_unfence();
 }
 
 static void fill_then_free_both_types(const void *api, struct trace *t)
@@ -202,8 +214,8 @@ static void allocation_failures(const struct dmirror_api *api,
 		EXPECT_NULL(page);
 		EXPECT_EQ(w->md.devmem_count, 0);
 		EXPECT_EQ(w->md.calloc, 0);
-		EXPECT_EQ(mock_regions_live(), 0);
-		EXPECT_EQ(mock_sys_pages_live(), 0);
+		EXPECT_EQ(callers_regions_live(), 0);
+		EXPECT_EQ(memremap_system_pages_live(), 0);
 		EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 	}
 	EXPECT_EQ(sites, want);
@@ -212,8 +224,8 @@ static void allocation_failures(const struct dmirror_api *api,
 	w = world_new(api, type);
 	mock_memremap_fail_nth(1);
 	EXPECT_NULL(api->alloc_page(&w->md));
-	EXPECT_EQ(mock_regions_live(), 0);
-	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(callers_regions_live(), 0);
+	EXPECT_EQ(memremap_system_pages_live(), 0);
 	EXPECT_EQ(w->md.devmem_count, 0);
 	EXPECT_WARNS(0);
 	world_free(w);
@@ -239,8 +251,8 @@ static void uninitialised_type(const void *arg)
 	EXPECT_EQ(w->md.devmem_count, 0);
 	EXPECT_EQ(w->md.calloc, 0);
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
-	EXPECT_EQ(mock_regions_live(), 0);
-	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(callers_regions_live(), 0);
+	EXPECT_EQ(memremap_system_pages_live(), 0);
 	world_free(w);
 }
 
@@ -282,7 +294,7 @@ static void alloc_child(void *arg, long out[CHILD_OUT])
 		unlock_and_put(page);
 	/* Did page_free run for it, and free its backing page? */
 	out[4] = w->md.cfree;
-	out[5] = mock_sys_pages_live();
+	out[5] = memremap_system_pages_live();
 }
 
 /*

@@ -96,7 +96,7 @@ static void world_migrate(struct world *w, unsigned long npages,
 		if (hole && hole(i))
 			continue;
 		w->sys[i] = alloc_page(GFP_KERNEL);
-		w->migrate.src[i] = migrate_pfn(mock_sys_page_pfn(w->sys[i])) |
+		w->migrate.src[i] = migrate_pfn(page_to_pfn(w->sys[i])) |
 				    MIGRATE_PFN_MIGRATE;
 	}
 }
@@ -146,9 +146,9 @@ static void world_free(struct world *w)
 	svm_range_bo_unref_async(w->prange.svm_bo);
 	EXPECT_UNMAPS_PROMPTLY(w->api->fini(&w->adev));
 	EXPECT_FALSE(memremap_pgmap_is_mapped(&w->kfddev.pgmap));
-	EXPECT_EQ(mock_regions_live(), 0);
-	EXPECT_EQ(mock_dma_live(), 0);
-	EXPECT_EQ(mock_sys_pages_live(), 0);
+	EXPECT_EQ(callers_regions_live(), 0);
+	EXPECT_EQ(memremap_dma_live(), 0);
+	EXPECT_EQ(memremap_system_pages_live(), 0);
 	free(w);
 }
 
@@ -177,7 +177,7 @@ static void trace_copy(struct world *w, struct trace *t, int r)
 	trace(t, "svm_bo refs", svm_range_bo_refcount(w->prange.svm_bo));
 	trace(t, "sdma jobs", w->adev.sdma_jobs);
 	trace(t, "sdma pages", w->adev.sdma_pages_to_vram);
-	trace(t, "dma live", mock_dma_live());
+	trace(t, "dma live", memremap_dma_live());
 }
 
 static bool no_hole(unsigned long i)
@@ -217,7 +217,7 @@ static void success_path(const void *arg)
 	EXPECT_EQ(bad, 0);
 	EXPECT_EQ(pins(w), 16);
 	EXPECT_EQ(svm_range_bo_refcount(w->prange.svm_bo), 1 + 16);
-	EXPECT_EQ(mock_dma_live(), 16);
+	EXPECT_EQ(memremap_dma_live(), 16);
 	EXPECT_EQ(w->adev.sdma_jobs, 2);
 	EXPECT_EQ(w->adev.sdma_pages_to_vram, 16);
 
@@ -331,14 +331,14 @@ static void copy_failures(const void *arg)
 
 		world_vram(w, 2, blocks);
 		world_migrate(w, 16, no_hole);
-		mock_dma_fail_nth(5);
+		memremap_dma_fail_nth(5);
 		r = world_copy(w);
-		mock_dma_fail_nth(0);
+		memremap_dma_fail_nth(0);
 		EXPECT_EQ(r, -ENOMEM);
 		EXPECT_EQ(pins(w), 0);
 		EXPECT_EQ(mock_svm_bo_unrefs - w->unrefs0, 5);
 		EXPECT_EQ(svm_range_bo_refcount(w->prange.svm_bo), 1);
-		EXPECT_EQ(mock_dma_live(), 4);
+		EXPECT_EQ(memremap_dma_live(), 4);
 		world_finish(w);
 		world_free(w);
 	}
@@ -372,15 +372,15 @@ static void init_failures(const void *arg)
 		sites++;
 		EXPECT_EQ(r, -ENOMEM);
 		EXPECT_FALSE(memremap_pgmap_is_mapped(&kfddev->pgmap));
-		EXPECT_EQ(mock_regions_live(), 0);
+		EXPECT_EQ(callers_regions_live(), 0);
 	}
 	EXPECT_EQ(sites, 2);
 	mock_memremap_fail_nth(1);
 	EXPECT_EQ(api->init(&adev), -ENOMEM);
-	EXPECT_EQ(mock_regions_live(), 0);
-	mock_region_limit(2UL << 20);
+	EXPECT_EQ(callers_regions_live(), 0);
+	callers_fence(2UL << 20);
 	EXPECT_EQ(api->init(&adev), -ENOMEM);
-	mock_region_limit(0);
+	callers_unfence();
 	EXPECT_FALSE(memremap_pgmap_is_mapped(&kfddev->pgmap));
 	EXPECT_WARNS(0);
 	free(kfddev);
@@ -391,19 +391,22 @@ static void init_failures(const void *arg)
 /*
  * In the child: a device, the pgmap broken one way (FAIL_DYING; FAIL_ORDER:
  * VRAM registered as order-1 folios; FAIL_TRYGET; FAIL_RANGE: VRAM past
- * what svm_migrate_init() registered), a copy of two pages.
+ * what svm_migrate_init() registered: the region request_free_mem_region()
+ * gave, real_vram_size rounded up to a memory section), a copy of two
+ * pages.
  */
 static void copy_child(void *arg, long out[CHILD_OUT])
 {
 	const struct fail_arg *a = arg;
 	static const unsigned long inside[] = { 0, 8 };
-	static const unsigned long past[] = { VRAM_PAGES, 8 };
+	unsigned long past[] = { 0, 8 };
 	struct world *w;
 	struct page *page;
 
 	if (a->mode == FAIL_ORDER)
 		mock_memremap_vmemmap_shift(1);
 	w = world_new(a->api);
+	past[0] = range_len(&w->kfddev.pgmap.range) >> PAGE_SHIFT;
 	world_vram(w, 1, a->mode == FAIL_RANGE ? past : inside);
 	world_migrate(w, 2, no_hole);
 	if (a->mode == FAIL_DYING)
@@ -424,8 +427,9 @@ static void copy_child(void *arg, long out[CHILD_OUT])
  * zone_device_data through the folio it did not check: a NULL dereference.
  * Before it, the page came from pfn_to_page() and the failed request was
  * ignored: the copy "succeeded" with VRAM pages at refcount 0. VRAM the
- * pgmap does not cover (the driver registers real_vram_size; a VRAM
- * manager handing out more, or a reserved-size fix-up, would do this):
+ * pgmap does not cover (the driver registers the region it got for
+ * real_vram_size; a VRAM manager handing out more, or a reserved-size
+ * fix-up, would do this):
  * pfn_to_pgmap_offset() says -1 and the caller passes it straight to
  * pgmap_request_folio(); before the patch, pfn_to_page() of a pfn no pgmap
  * maps (the library's poison page).

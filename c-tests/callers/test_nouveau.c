@@ -17,8 +17,6 @@
 
 #define CHUNK_SIZE	(2UL << 20)
 #define CHUNK_PAGES	(CHUNK_SIZE >> PAGE_SHIFT)
-/* Pfn of the first region the mock allocator hands out. */
-#define BASE_PFN	(MOCK_REGION_BASE >> PAGE_SHIFT)
 
 struct world {
 	const struct nouveau_dmem_api *api;
@@ -46,9 +44,18 @@ static void world_free(struct world *w)
 {
 	EXPECT_UNMAPS_PROMPTLY(w->api->fini(&w->drm));
 	EXPECT_EQ(memremap_mapped_pgmaps(), 0);
-	EXPECT_EQ(mock_regions_live(), 0);
+	EXPECT_EQ(callers_regions_live(), 0);
 	EXPECT_EQ(w->drm.client.bos_live, 0);
 	free(w);
+}
+
+/*
+ * The first pfn of the first chunk: the start of the region
+ * request_free_mem_region() gave it.
+ */
+static unsigned long base_pfn(void)
+{
+	return callers_region_pfn("nouveau_dmem");
 }
 
 /*
@@ -84,6 +91,7 @@ static void success_path(const void *arg)
 	struct world *w = world_new(api, 4);
 	struct page *page, *next;
 	struct dev_pagemap *pgmap;
+	unsigned long base;
 
 	page = api->page_alloc_locked(&w->drm);
 	EXPECT_NOT_NULL(page);
@@ -92,7 +100,9 @@ static void success_path(const void *arg)
 	pgmap = api->chunk_pgmap(page);
 	/* A new chunk: its last page is handed out, the rest are free. */
 	EXPECT_EQ(api->nr_chunks(&w->drm), 1);
-	EXPECT_EQ(page_to_pfn(page), BASE_PFN + CHUNK_PAGES - 1);
+	EXPECT_EQ(callers_regions_live(), 1);
+	base = base_pfn();
+	EXPECT_EQ(page_to_pfn(page), base + CHUNK_PAGES - 1);
 	EXPECT_TRUE(PageLocked(page));
 	EXPECT_EQ(page_ref_count(page), 1);
 	EXPECT_EQ(memremap_pgmap_pins(pgmap), 1);
@@ -108,7 +118,7 @@ static void success_path(const void *arg)
 	next = api->page_alloc_locked(&w->drm);
 	EXPECT_NOT_NULL(next);
 	if (next) {
-		EXPECT_EQ(page_to_pfn(next), BASE_PFN + CHUNK_PAGES - 2);
+		EXPECT_EQ(page_to_pfn(next), base + CHUNK_PAGES - 2);
 		EXPECT_EQ(page_ref_count(next), 1);
 		EXPECT_TRUE(PageLocked(next));
 		/* What the driver left there: its old free-list link. */
@@ -136,7 +146,7 @@ static void fill_then_free(const void *arg, struct trace *t)
 	unsigned long warns = ktap_warns();
 	struct world *w = world_new(api, 2);
 	struct page **pages = calloc(2 * CHUNK_PAGES + 1, sizeof(*pages));
-	unsigned long n = 0, i, bad = 0;
+	unsigned long n = 0, i, bad = 0, base;
 	struct page *page;
 
 	while (n <= 2 * CHUNK_PAGES &&
@@ -145,7 +155,8 @@ static void fill_then_free(const void *arg, struct trace *t)
 	EXPECT_EQ(n, 2 * CHUNK_PAGES);
 	EXPECT_EQ(api->nr_chunks(&w->drm), 2);
 	/* The third chunk found no VRAM and gave back what it took. */
-	EXPECT_EQ(mock_regions_live(), 2);
+	EXPECT_EQ(callers_regions_live(), 2);
+	base = base_pfn();
 	EXPECT_EQ(w->drm.client.bos_live, 2);
 	EXPECT_EQ(free_list_len(w), 0);
 	trace(t, "pages", n);
@@ -155,13 +166,13 @@ static void fill_then_free(const void *arg, struct trace *t)
 		if (page_ref_count(page) != 1 || !PageLocked(page) ||
 		    memremap_pgmap_pins(api->chunk_pgmap(page)) != CHUNK_PAGES)
 			bad++;
-		trace(t, "pfn", page_to_pfn(page) - BASE_PFN);
+		trace(t, "pfn", page_to_pfn(page) - base);
 		trace(t, "refcount", page_ref_count(page));
 		trace(t, "locked", PageLocked(page));
 		trace(t, "callocated", api->chunk_callocated(page));
 		trace(t, "link", page->zone_device_data ?
 		      (long long)(page_to_pfn(page->zone_device_data) -
-				  BASE_PFN) : -1);
+				  base) : -1);
 	}
 	EXPECT_EQ(bad, 0);
 	/* Freed in a different order than allocated. */
@@ -176,7 +187,7 @@ static void fill_then_free(const void *arg, struct trace *t)
 		       page_ref_count(pages[i]) != 0;
 	EXPECT_EQ(bad, 0);
 	trace(t, "free list", free_list_len(w));
-	trace(t, "head", page_to_pfn(w->drm.dmem->free_pages) - BASE_PFN);
+	trace(t, "head", page_to_pfn(w->drm.dmem->free_pages) - base);
 	EXPECT_WARNS(0);
 	trace(t, "warns", ktap_warns() - warns);
 	free(pages);
@@ -208,7 +219,7 @@ static void allocation_failures(const void *arg)
 		sites++;
 		EXPECT_NULL(page);
 		EXPECT_EQ(api->nr_chunks(&w->drm), 0);
-		EXPECT_EQ(mock_regions_live(), 0);
+		EXPECT_EQ(callers_regions_live(), 0);
 		EXPECT_EQ(w->drm.client.bos_live, 0);
 		EXPECT_EQ(memremap_mapped_pgmaps(), 0);
 	}
@@ -220,13 +231,13 @@ static void allocation_failures(const void *arg)
 	EXPECT_NULL(api->page_alloc_locked(&w->drm));
 	mock_memremap_fail_nth(1);
 	EXPECT_NULL(api->page_alloc_locked(&w->drm));
-	mock_region_limit(CHUNK_SIZE / 2);
+	callers_fence(CHUNK_SIZE / 2);
 	EXPECT_NULL(api->page_alloc_locked(&w->drm));
-	mock_region_limit(0);
+	callers_unfence();
 	w->drm.client.vram_left = CHUNK_SIZE - 1;
 	EXPECT_NULL(api->page_alloc_locked(&w->drm));
 	EXPECT_EQ(api->nr_chunks(&w->drm), 0);
-	EXPECT_EQ(mock_regions_live(), 0);
+	EXPECT_EQ(callers_regions_live(), 0);
 	EXPECT_EQ(w->drm.client.bos_live, 0);
 	EXPECT_EQ(w->drm.client.vram_left, CHUNK_SIZE - 1);
 	EXPECT_WARNS(0);

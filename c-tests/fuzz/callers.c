@@ -97,9 +97,10 @@ static void check_world(void)
 	FUZZ_CHECK(pins == w.nheld);
 	FUZZ_CHECK(w.md.calloc == w.allocs);
 	FUZZ_CHECK(w.md.cfree == w.frees);
-	FUZZ_CHECK(mock_sys_pages_live() == (w.private ? w.nheld : 0));
+	FUZZ_CHECK(memremap_system_pages_live() ==
+		   (unsigned long)(w.private ? w.nheld : 0));
 	FUZZ_CHECK(memremap_mapped_pgmaps() == w.md.devmem_count);
-	FUZZ_CHECK(mock_regions_live() ==
+	FUZZ_CHECK(callers_regions_live() ==
 		   (w.private ? w.md.devmem_count : 0));
 }
 
@@ -286,8 +287,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(memremap_unmap_waits() == waits);
 	mutex_destroy(&w.md.devmem_lock);
 	FUZZ_CHECK(memremap_mapped_pgmaps() == 0);
-	FUZZ_CHECK(mock_regions_live() == 0);
-	FUZZ_CHECK(mock_sys_pages_live() == 0);
+	FUZZ_CHECK(callers_regions_live() == 0);
+	FUZZ_CHECK(memremap_system_pages_live() == 0);
 	FUZZ_CHECK(memremap_kmalloc_live() == live);
 	FUZZ_CHECK(memremap_ledger_count() == memremap_kmalloc_live());
 	return 0;

@@ -77,9 +77,9 @@
  * A block of order > 0 carries its reference on its first page; free it
  * with __free_pages() of the same order (or put_page() to zero).
  *
- * alloc_page() and __free_page() are functions here, not the kernel's
- * macros, so that programs with their own (older mocks) still build; the
- * library's are weak.
+ * alloc_page() and __free_page() are the library's functions here, where
+ * the kernel has macros over alloc_pages() and __free_pages(): the same
+ * calls, and symbols a program can also reach by name.
  */
 struct page;
 struct vm_area_struct;

@@ -81,13 +81,8 @@ enum {
 #define DEFINE_RES_MEM(_start, _size)					\
 	DEFINE_RES_MEM_NAMED((_start), (_size), NULL)
 
-/*
- * The root of physical memory: "PCI mem", [0, ~0], IORESOURCE_MEM. The
- * library's symbol carries another name (the callers' mocks of today
- * define an iomem_resource of their own); the kernel's name maps onto it.
- */
-extern struct resource memremap_iomem_resource;
-#define iomem_resource memremap_iomem_resource
+/* The root of physical memory: "PCI mem", [0, ~0], IORESOURCE_MEM. */
+extern struct resource iomem_resource;
 
 static inline resource_size_t resource_size(const struct resource *res)
 {
@@ -168,20 +163,11 @@ void __devm_release_region(struct device *dev, struct resource *parent,
  * no such hole, ERR_PTR(-ENOMEM) when an allocation fails. Release with
  * release_mem_region(res->start, resource_size(res)).
  */
-struct resource *__request_free_mem_region(struct device *dev,
-					   struct resource *base,
-					   unsigned long size,
-					   const char *name);
 struct resource *devm_request_free_mem_region(struct device *dev,
 					      struct resource *base,
 					      unsigned long size);
-
-static inline struct resource *
-request_free_mem_region(struct resource *base, unsigned long size,
-			const char *name)
-{
-	return __request_free_mem_region(NULL, base, size, name);
-}
+struct resource *request_free_mem_region(struct resource *base,
+					 unsigned long size, const char *name);
 
 /* Cross-check the prototypes above against the library's. */
 #ifdef CONFIG_ZONE_DEVICE

@@ -107,7 +107,7 @@ int hmm_range_fault(struct hmm_range *range);
 
 unsigned long memremap_mmu_notifiers_live(void);
 
-struct resource *__request_free_mem_region(struct device *d, struct resource *base, unsigned long size, const char *name);
+struct resource *request_free_mem_region(struct resource *base, unsigned long size, const char *name);
 
 struct resource *devm_request_free_mem_region(struct device *d, struct resource *base, unsigned long size);
 
@@ -276,16 +276,16 @@ int memremap_page_mapcount(const struct page *page);
 struct page *__alloc_pages_site(unsigned int gfp, unsigned int order, const char *file, int line);
 
 /**
- * `alloc_page()`, exported as `alloc_page` (a weak alias, below).
+ * `alloc_page()`: `alloc_pages(gfp, 0)`, recorded at no caller's site.
  */
-struct page *memremap_alloc_page(unsigned int gfp);
+struct page *alloc_page(unsigned int gfp);
 
 void __free_pages(struct page *page, unsigned int order);
 
 /**
- * `__free_page()`, exported as `__free_page` (a weak alias, below).
+ * `__free_page()`: `__free_pages(page, 0)`.
  */
-void memremap_free_page(struct page *page);
+void __free_page(struct page *page);
 
 void *page_address(const struct page *page);
 

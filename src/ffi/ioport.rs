@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! C entry points of linux/ioport.h: the iomem resource tree.
-//!
-//! `request_free_mem_region()` and `iomem_resource` reach C through
-//! `__request_free_mem_region()` and `memremap_iomem_resource`, which the
-//! header maps the kernel's names onto, because today's caller mocks
-//! (c-tests/callers/mocks/) define symbols of those two names.
+//! C entry points of linux/ioport.h: the iomem resource tree, under the
+//! kernel's names (`iomem_resource` itself is in src/resource/craw.rs).
 #![allow(clippy::missing_safety_doc)]
 
 use crate::device::{DevPtr, DeviceLayout};
@@ -28,14 +24,12 @@ fn mapped() -> Vec<(u64, u64)> {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __request_free_mem_region(
-    d: *mut DeviceLayout,
+pub unsafe extern "C" fn request_free_mem_region(
     base: *mut Resource,
     size: c_ulong,
     name: *const c_char,
 ) -> *mut Resource {
-    let owner = (!d.is_null()).then(|| dev(d).addr());
-    match resource::request_free(owner, base as usize, size, name, &mapped()) {
+    match resource::request_free(None, base as usize, size, name, &mapped()) {
         Ok(r) => r as *mut Resource,
         Err(e) => err_ptr(e),
     }

@@ -45,9 +45,9 @@ pub unsafe extern "C" fn __alloc_pages_site(
     ))
 }
 
-/// `alloc_page()`, exported as `alloc_page` (a weak alias, below).
+/// `alloc_page()`: `alloc_pages(gfp, 0)`, recorded at no caller's site.
 #[no_mangle]
-pub extern "C" fn memremap_alloc_page(gfp: c_uint) -> *mut Page {
+pub extern "C" fn alloc_page(gfp: c_uint) -> *mut Page {
     out(page_alloc::alloc_pages(gfp, 0, "alloc_page", 0))
 }
 
@@ -58,9 +58,9 @@ pub unsafe extern "C" fn __free_pages(page: *mut Page, order: c_uint) {
     }
 }
 
-/// `__free_page()`, exported as `__free_page` (a weak alias, below).
+/// `__free_page()`: `__free_pages(page, 0)`.
 #[no_mangle]
-pub unsafe extern "C" fn memremap_free_page(page: *mut Page) {
+pub unsafe extern "C" fn __free_page(page: *mut Page) {
     if let Some(p) = page_in("__free_page", page) {
         crate::page::free_system_pages(p, 0)
     }
@@ -77,24 +77,3 @@ pub unsafe extern "C" fn page_address(page: *const Page) -> *mut c_void {
 pub extern "C" fn memremap_system_pages_live() -> c_ulong {
     page_alloc::live_blocks()
 }
-
-// `alloc_page()` and `__free_page()` under their kernel names, as weak
-// symbols: a program that defines its own (the caller suites' mocks do)
-// keeps its own, and links.
-#[cfg(target_arch = "x86_64")]
-core::arch::global_asm!(
-    ".pushsection .text",
-    ".weak alloc_page",
-    ".type alloc_page, @function",
-    "alloc_page:",
-    "jmp {alloc}",
-    ".size alloc_page, . - alloc_page",
-    ".weak __free_page",
-    ".type __free_page, @function",
-    "__free_page:",
-    "jmp {free}",
-    ".size __free_page, . - __free_page",
-    ".popsection",
-    alloc = sym memremap_alloc_page,
-    free = sym memremap_free_page,
-);

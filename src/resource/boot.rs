@@ -2,7 +2,7 @@
 //! What the tree holds from the start, as the kernel's boot code fills
 //! `iomem_resource` before any driver runs.
 
-use super::craw::{memremap_iomem_resource, CRes, Resource, Root};
+use super::craw::{iomem_resource, CRes, Resource, Root};
 use super::{relink, root, Node, IORESOURCE_BUSY, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE};
 use crate::memmap::{SYSTEM_FIRST_PFN, SYSTEM_PFNS};
 use crate::types::PAGE_SHIFT;
@@ -20,7 +20,7 @@ pub(super) static SYSTEM_RAM: Root = Root(UnsafeCell::new(Resource {
     name: c"System RAM".as_ptr(),
     flags: (IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY) as c_ulong,
     desc: IORES_DESC_NONE as c_ulong,
-    parent: memremap_iomem_resource.ptr(),
+    parent: iomem_resource.ptr(),
     sibling: null_mut(),
     child: null_mut(),
 }));

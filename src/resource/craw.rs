@@ -63,12 +63,11 @@ impl Default for Root {
     }
 }
 
-/// The C symbol behind `iomem_resource` (include/linux/ioport.h maps the
-/// kernel's name onto it: today's caller mocks define an `iomem_resource`
-/// of their own).
+/// `iomem_resource`, the root of physical memory, under the kernel's name
+/// (include/linux/ioport.h declares it as the kernel does).
 #[no_mangle]
 #[allow(non_upper_case_globals)]
-pub static memremap_iomem_resource: Root = Root::with_child(SYSTEM_RAM.ptr());
+pub static iomem_resource: Root = Root::with_child(SYSTEM_RAM.ptr());
 
 /// Raw access to a C `struct resource`.
 #[derive(Clone, Copy)]

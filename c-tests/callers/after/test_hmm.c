@@ -11,8 +11,8 @@
  * common/ and are included where they stand: common/test_hmm.h (the chunk
  * type and size, the page_free and fault ops, dmirror_allocate_chunk())
  * and common/test_hmm_tail.h (dmirror_device_remove_chunks(), the export
- * section). struct dmirror_device and the system pages are mocks
- * (mocks/test_hmm_mock.h).
+ * section). struct dmirror_device is a mock (mocks/test_hmm_mock.h); the
+ * system pages are the library's (linux/gfp.h).
  */
 #include <linux/pagemap.h>
 #include <linux/memremap.h>

@@ -14,8 +14,9 @@
  * (svm_migrate_put_vram_page(), a GART copy that hands the work to the
  * mocked SDMA engine) and common/kfd_migrate_tail.h (the page_free op,
  * svm_migrate_init()/svm_migrate_fini(), the export section). The device,
- * range, buffer object, cursor and migrate_vma types are driver mocks
- * (mocks/kfd_priv.h).
+ * range, buffer object and cursor are driver mocks (mocks/kfd_priv.h);
+ * migrate_vma and DMA are the library's (linux/migrate.h,
+ * linux/dma-mapping.h).
  */
 #include <linux/pagemap.h>
 #include <linux/memremap.h>

@@ -3,8 +3,9 @@
  * Mocks for drivers/gpu/drm/amd/amdkfd/kfd_migrate.c (ours, not kernel
  * code): the device (amdgpu_device with its kfd_dev, which embeds the
  * pgmap), the SVM range and its refcounted buffer object, the VRAM
- * resource and its cursor, migrate_vma and its pfn encoding, the SDMA copy
- * engine, and the table a caller object exports to the tests.
+ * resource and its cursor, the SDMA copy engine, and the table a caller
+ * object exports to the tests. migrate_vma and its pfn encoding are the
+ * library's (linux/migrate.h).
  */
 #ifndef _CALLERS_KFD_PRIV_H
 #define _CALLERS_KFD_PRIV_H
@@ -14,6 +15,7 @@
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/memremap.h>
+#include <linux/migrate.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/string.h>
@@ -145,40 +147,6 @@ static inline void amdgpu_res_next(struct amdgpu_res_cursor *cur, u64 size)
 					cur->remaining);
 		}
 	}
-}
-
-/* ---- linux/migrate.h ---- */
-
-#define MIGRATE_PFN_VALID	(1UL << 0)
-#define MIGRATE_PFN_MIGRATE	(1UL << 1)
-#define MIGRATE_PFN_SHIFT	6
-
-struct migrate_vma {
-	struct vm_area_struct *vma;
-	unsigned long *dst;
-	unsigned long *src;
-	unsigned long cpages;
-	unsigned long npages;
-	unsigned long start;
-	unsigned long end;
-	void *pgmap_owner;
-	unsigned long flags;
-};
-
-static inline unsigned long migrate_pfn(unsigned long pfn)
-{
-	return (pfn << MIGRATE_PFN_SHIFT) | MIGRATE_PFN_VALID;
-}
-
-/* System pages come from the mock's pfns, device pages from the memmap. */
-static inline struct page *migrate_pfn_to_page(unsigned long mpfn)
-{
-	struct page *page;
-
-	if (!(mpfn & MIGRATE_PFN_VALID))
-		return NULL;
-	page = mock_sys_pfn_to_page(mpfn >> MIGRATE_PFN_SHIFT);
-	return page ? page : pfn_to_page(mpfn >> MIGRATE_PFN_SHIFT);
 }
 
 /* ---- kfd_migrate.h ---- */

@@ -3,7 +3,8 @@
  * Mocks for lib/test_hmm.c (ours, not kernel code): the uapi memory
  * types, the mirror device (a struct in the kernel's file; here the tests
  * read its counters and free list), its chunks, and the table a caller
- * object exports to the tests. System pages come from mock_common.h.
+ * object exports to the tests. System pages come from the library's page
+ * allocator (linux/gfp.h).
  */
 #ifndef _CALLERS_TEST_HMM_MOCK_H
 #define _CALLERS_TEST_HMM_MOCK_H
