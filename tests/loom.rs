@@ -4,7 +4,7 @@
 //! 0 <-> 1 transitions against their pgmap pin. The same source file is
 //! compiled here against loom's atomics.
 //!
-//! Run: RUSTFLAGS="--cfg loom" cargo test --test loom --release
+//! Run: `make check-loom` (RUSTFLAGS="--cfg loom", --target the host).
 #![cfg(loom)]
 
 mod atomics {
