@@ -211,10 +211,10 @@ pub fn fault(vma: &Vma, addr: u64, real: u64, flags: c_uint) -> Result<(), i32> 
         cow_page: 0,
         page: 0,
     };
+    // Called as handle_mm_fault() calls it, with a vm_fault for this VMA
+    // and address that lives across the call.
     // SAFETY: a non-NULL `fault` slot of the VMA's operations is the
-    // driver's `vm_fault_t (*)(struct vm_fault *)`, called as
-    // handle_mm_fault() calls it, with a vm_fault for this VMA and address
-    // that lives across the call.
+    // driver's `vm_fault_t (*)(struct vm_fault *)`.
     let f: unsafe extern "C" fn(*mut c_void) -> c_uint = unsafe { core::mem::transmute(f) };
     // SAFETY: as above.
     let ret = unsafe { f(&mut vmf as *mut VmFault as *mut c_void) };

@@ -172,13 +172,13 @@ pub(super) fn replicate_page(base: usize, i: usize, end: usize) {
     let mut done = 64usize;
     while i * 64 + done < end {
         let n = done.min(MAX_COPY).min(end - i * 64 - done);
-        // SAFETY: `base` is a chunk (CHUNK_BYTES of live memory, never
-        // unmapped) that no lookup reaches: unpublished, or taken out of
-        // the memmap. [from, from + n) and [from + done, from + done + n)
-        // are inside it (below base + end) and do not overlap (n <= done).
+        // `base` is a chunk (CHUNK_BYTES of live memory, never unmapped)
+        // that no lookup reaches: unpublished, or taken out of the memmap.
         // A stale pointer kept past memunmap_pages() may read it meanwhile
         // (the caller's bug); it sees each aligned word as it was or as
         // written, a page of this identity or of none.
+        // SAFETY: [from, from + n) and [from + done, from + done + n) are
+        // inside that chunk (below base + end) and disjoint (n <= done).
         unsafe {
             core::ptr::copy_nonoverlapping(from as *const u8, (from + done) as *mut u8, n);
         }
@@ -240,10 +240,11 @@ fn give_back(mut chunks: Vec<usize>) {
             end += CHUNK_BYTES;
             i += 1;
         }
+        // MADV_DONTNEED only drops the chunks' memory (already poisoned,
+        // reached by no lookup); every later read sees zeroes, a page of no
+        // pgmap.
         // SAFETY: [start, end) is a run of whole arena chunks, a private
-        // anonymous mapping that stays mapped: MADV_DONTNEED only drops
-        // their memory (already poisoned, reached by no lookup), and every
-        // later read sees zeroes, a page of no pgmap.
+        // anonymous mapping that stays mapped.
         unsafe {
             libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
         }

@@ -143,11 +143,11 @@ const MAX_RUNTIME_ORDER: u32 = memmap::CHUNK_SHIFT;
 /// Page `i` of the folio headed by `head`: `head + i` in the memmap. The
 /// caller has checked that the folio lies in one memmap chunk.
 fn nth(head: &Page, i: usize) -> &Page {
-    // SAFETY: `init` checks (`check_span`) that the folio is aligned to its
-    // size, at most one chunk (512 pages) long and all pages of a mapped
-    // pgmap, so every page `head + i` is in the same chunk as `head`, whose
-    // memory stays mapped (a retired chunk reads as zeroes; see
+    // `init` checks (`check_span`) that the folio is aligned to its size,
+    // at most one chunk (512 pages) long and all pages of a mapped pgmap;
+    // a chunk's memory stays mapped (a retired one reads as zeroes; see
     // memmap/arena.rs).
+    // SAFETY: so `head + i` is a page of the same live chunk as `head`.
     unsafe { &*(head as *const Page).add(i) }
 }
 
