@@ -51,8 +51,18 @@ impl Gen {
     }
 }
 
-/// Generation pgmaps: address -> generation.
-static TAGS: Mutex<BTreeMap<usize, Gen>> = Mutex::new(BTreeMap::new());
+/// A generation pgmap's tag: its generation, and whether its pages idle at
+/// refcount 1 (MEMORY_DEVICE_GENERIC: every generation's
+/// `__init_zone_device_page()` leaves them at `init_page_count()`'s 1, and
+/// their free sets 1 again).
+#[derive(Clone, Copy)]
+struct Tag {
+    gen: Gen,
+    idle_one: bool,
+}
+
+/// Generation pgmaps: address -> tag.
+static TAGS: Mutex<BTreeMap<usize, Tag>> = Mutex::new(BTreeMap::new());
 /// Whether any pgmap was ever tagged: a seed program's frees never take
 /// the lock above.
 static ANY_TAGGED: AtomicBool = AtomicBool::new(false);
@@ -70,7 +80,7 @@ thread_local! {
 
 /// The tag table, locked. Every change made through the guard is published
 /// by [`Tags::drop`] bumping [`VERSION`] before the lock is released.
-struct Tags(std::sync::MutexGuard<'static, BTreeMap<usize, Gen>>);
+struct Tags(std::sync::MutexGuard<'static, BTreeMap<usize, Tag>>);
 
 impl Drop for Tags {
     fn drop(&mut self) {
@@ -90,9 +100,10 @@ pub fn any_tagged() -> bool {
 }
 
 /// Record that `pgmap` was registered for generation `gen` (replacing any
-/// tag a previous registration at that address left).
-pub fn tag(pgmap: usize, gen: Gen) {
-    tags().0.insert(pgmap, gen);
+/// tag a previous registration at that address left), its pages idling at
+/// refcount 1 if `idle_one`.
+pub fn tag(pgmap: usize, gen: Gen, idle_one: bool) {
+    tags().0.insert(pgmap, Tag { gen, idle_one });
     ANY_TAGGED.store(true, Ordering::Release);
 }
 
@@ -104,37 +115,20 @@ pub fn untag(pgmap: usize) {
     }
 }
 
-/// Generation pgmaps whose pages idle at refcount 1 (MEMORY_DEVICE_GENERIC:
-/// every generation's `__init_zone_device_page()` leaves them at
-/// `init_page_count()`'s 1, and their free sets 1 again).
-static IDLE_ONE: Mutex<BTreeMap<usize, ()>> = Mutex::new(BTreeMap::new());
-
-fn idle_one() -> std::sync::MutexGuard<'static, BTreeMap<usize, ()>> {
-    IDLE_ONE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Record whether `pgmap`'s pages idle at refcount 1 (set at registration,
-/// before any of its pages exists).
-pub fn set_idle_one(pgmap: usize, one: bool) {
-    if one {
-        idle_one().insert(pgmap, ());
-    } else if ANY_TAGGED.load(Ordering::Acquire) {
-        idle_one().remove(&pgmap);
-    }
-}
-
 /// The refcount `pgmap`'s single pages and folio heads idle at.
 pub fn idle_refcount(pgmap: usize) -> i32 {
     if !ANY_TAGGED.load(Ordering::Acquire) {
         return 0;
     }
-    i32::from(idle_one().contains_key(&pgmap))
+    let t = TAGS.lock().unwrap_or_else(|e| e.into_inner());
+    i32::from(t.get(&pgmap).is_some_and(|t| t.idle_one))
 }
 
-/// Tag `pgmap` for `gen`, or untag it for the seed (`None`).
-pub fn set(pgmap: usize, gen: Option<Gen>) {
+/// Tag `pgmap` for `gen` (idling at 1 if `idle_one`), or untag it for the
+/// seed (`None`).
+pub fn set(pgmap: usize, gen: Option<Gen>, idle_one: bool) {
     match gen {
-        Some(g) => tag(pgmap, g),
+        Some(g) => tag(pgmap, g, idle_one),
         None => untag(pgmap),
     }
 }
@@ -174,7 +168,7 @@ fn generation_slow(pgmap: usize) -> Option<Gen> {
     // Under the lock: no change is in progress, so this version and this
     // answer belong together.
     let version = VERSION.load(Ordering::Acquire);
-    let g = t.get(&pgmap).copied();
+    let g = t.get(&pgmap).map(|t| t.gen);
     LAST.with(|c| c.set((version, pgmap, g)));
     g
 }
@@ -252,8 +246,8 @@ mod tests {
 
     #[test]
     fn tags_replace_and_go() {
-        tag(0x7e57_1000, Gen::V6_15);
-        tag(0x7e57_1000, Gen::V6_19);
+        tag(0x7e57_1000, Gen::V6_15, false);
+        tag(0x7e57_1000, Gen::V6_19, false);
         assert_eq!(generation(0x7e57_1000), Some(Gen::V6_19));
         untag(0x7e57_1000);
         assert_eq!(generation(0x7e57_1000), None);

@@ -54,10 +54,10 @@ pub fn mapped(pgmap: PgmapPtr) -> Option<Mapped> {
     if token == 0 {
         return None;
     }
-    // SAFETY: a non-zero owner token is set only by memremap_pages(), from
+    // A non-zero owner token is set only by memremap_pages(), from
     // Box::into_raw of this pgmap's state, and the state is freed only by
-    // memunmap_pages() after percpu_ref::exit() cleared the ref, so a ref
-    // that still checks out holds a live state.
+    // memunmap_pages() after percpu_ref::exit() cleared the ref.
+    // SAFETY: so a ref that still checks out holds a live state.
     let st = unsafe { &*(token as *const PgmapState) };
     Some(Mapped {
         ptr: pgmap,
@@ -262,13 +262,9 @@ fn register(pgmap: PgmapPtr, gen: Option<Gen>) -> Result<usize, i32> {
     }
     crate::sync::init_completion(done);
     // A tag an earlier registration at this address left goes now.
-    generation::set(pgmap.addr(), gen);
     let generic = gen.is_some() && c.ty == MEMORY_DEVICE_GENERIC;
-    generation::set_idle_one(pgmap.addr(), generic);
-    let pages: i64 = spans
-        .iter()
-        .map(|s| (s.end_pfn + 1 - s.first_pfn) as i64)
-        .sum();
+    generation::set(pgmap.addr(), gen, generic);
+    let pages = lifetime_pins(&spans);
     for s in spans {
         table.add(s);
     }
@@ -284,6 +280,15 @@ fn register(pgmap: PgmapPtr, gen: Option<Gen>) -> Result<usize, i32> {
     }
     let first = ranges.first().map_or(0, |r| r.start);
     Ok(0xffff_8880_0000_0000usize.wrapping_add(first as usize))
+}
+
+/// The pins a pgmap whose pages idle at 1 holds while mapped: one per page
+/// of its spans (`pagemap_range()`'s `percpu_ref_get_many(pfn_len)`).
+fn lifetime_pins(spans: &[Span]) -> i64 {
+    spans
+        .iter()
+        .map(|s| (s.end_pfn + 1 - s.first_pfn) as i64)
+        .sum()
 }
 
 /// `memunmap_pages()`: kill the pgmap's ref, wait (bounded) for every
@@ -312,12 +317,7 @@ pub fn memunmap_pages(pgmap: PgmapPtr) {
     }
     // The lifetime pins pagemap_range() took (see register()).
     if generation::idle_refcount(pgmap.addr()) == 1 {
-        let pages: i64 =
-            m.st.spans
-                .iter()
-                .map(|s| (s.end_pfn + 1 - s.first_pfn) as i64)
-                .sum();
-        m.put_many(pages);
+        m.put_many(lifetime_pins(&m.st.spans));
     }
     if !m.ref_.is_zero() {
         UNMAP_WAITS.fetch_add(1, Ordering::Relaxed);
@@ -459,13 +459,10 @@ pub fn is_abandoned(pgmap: PgmapPtr) -> bool {
 
 /// Referenced ZONE_DEVICE pages of a mapped pgmap (0 if not mapped).
 pub fn busy_pages(pgmap: PgmapPtr) -> usize {
-    let Some(m) = mapped(pgmap) else {
-        return 0;
-    };
     let mut n = 0;
-    memmap::spans().for_each_page_of(m.addr(), |_, p| {
-        n += usize::from(held(p).is_some());
-    });
+    if let Some(m) = mapped(pgmap) {
+        memmap::spans().for_each_page_of(m.addr(), |_, p| n += usize::from(held(p).is_some()));
+    }
     n
 }
 

@@ -174,7 +174,7 @@ fn runs_write_every_page_as_writing_it_alone_would() {
                     shift,
                 };
                 if modern {
-                    tag(pgmap, Gen::V6_15);
+                    tag(pgmap, Gen::V6_15, false);
                 }
                 // Twice: a fresh chunk, then the same identity's own,
                 // poisoned since.
