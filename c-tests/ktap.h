@@ -107,6 +107,39 @@ static inline unsigned long ktap_warns(void)
 /* The WARNs of the running case so far. */
 #define EXPECT_WARNS(n) EXPECT_EQ(ktap_warns(), (n))
 
+/* @text, newlines shown as \n, cut to one diagnostic line. */
+static inline const char *ktap_oneline(const char *text)
+{
+	static char buf[256];
+	size_t i = 0;
+
+	for (; *text && i + 3 < sizeof(buf); text++) {
+		if (*text == '\n') {
+			buf[i++] = '\\';
+			buf[i++] = 'n';
+		} else {
+			buf[i++] = *text;
+		}
+	}
+	buf[i] = 0;
+	return buf;
+}
+
+/* @text has (or has not) @want in it; @where names @text in a failure. */
+#define EXPECT_CONTAINS(text, want, where)				\
+	do {								\
+		if (!strstr(text, want))				\
+			KTAP_FAIL("no \"%s\" in %s",			\
+				  ktap_oneline(want), where);		\
+	} while (0)
+
+#define EXPECT_LACKS(text, want, where)					\
+	do {								\
+		if (strstr(text, want))					\
+			KTAP_FAIL("\"%s\" in %s",			\
+				  ktap_oneline(want), where);		\
+	} while (0)
+
 /* Lines of evidence a failed case prints, at most, from each source. */
 #define KTAP_EVIDENCE_LINES 200
 

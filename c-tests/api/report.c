@@ -146,28 +146,7 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* @want, newlines shown as \n, for a one-line diagnostic. */
-static const char *oneline(const char *want)
-{
-	static char buf[256];
-	size_t i = 0;
-
-	for (; *want && i + 3 < sizeof(buf); want++) {
-		if (*want == '\n') {
-			buf[i++] = '\\';
-			buf[i++] = 'n';
-		} else {
-			buf[i++] = *want;
-		}
-	}
-	buf[i] = 0;
-	return buf;
-}
-
-#define EXPECT_HAS(text, want) do {					\
-	if (!strstr(text, want))					\
-		KTAP_FAIL("no \"%s\" in the report", oneline(want));	\
-} while (0)
+#define EXPECT_HAS(text, want) EXPECT_CONTAINS(text, want, "the report")
 
 static char dir[64], report[128];
 
