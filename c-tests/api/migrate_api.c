@@ -54,8 +54,11 @@ static const struct dev_pagemap_ops dev_ops = {
 
 static struct dev_pagemap pgmap;
 
+/* Map the device pgmap afresh; a failure fails the case (false). */
 static bool dev_map(void *owner)
 {
+	void *ret;
+
 	memset(&pgmap, 0, sizeof(pgmap));
 	pgmap.type = MEMORY_DEVICE_PRIVATE;
 	pgmap.range.start = DEV_BASE;
@@ -66,7 +69,10 @@ static bool dev_map(void *owner)
 	page_frees = 0;
 	faults = 0;
 	fault_handler = NULL;
-	return !IS_ERR(memremap_pages(&pgmap, 0));
+	ret = memremap_pages(&pgmap, 0);
+	if (IS_ERR(ret))
+		KTAP_FAIL("memremap_pages() of the device: %ld", PTR_ERR(ret));
+	return !IS_ERR(ret);
 }
 
 /* Device page @i: referenced (a pin on the pgmap) and locked. */
@@ -240,7 +246,7 @@ KTAP_CASE(highmem_maps_system_pages_only)
 	__free_page(b);
 
 	/* A DEVICE_PRIVATE page has no CPU address. */
-	EXPECT_TRUE(dev_map(&owner_cookie));
+	dev_map(&owner_cookie);
 	a = dev_page(0);
 	memremap_warn_quiet(true);
 	EXPECT_NULL(page_address(a));
@@ -513,10 +519,8 @@ KTAP_CASE(migrate_to_device_and_fault_back)
 	swp_entry_t e;
 	int kind;
 
-	if (!dev_map(&owner_cookie)) {
-		EXPECT_TRUE(false);
+	if (!dev_map(&owner_cookie))
 		return;
-	}
 	poke(mm, 0, 7);
 	poke(mm, 1, 8);
 	EXPECT_EQ(to_device(mm, vma, 3), 3);	/* two pages and a hole */
@@ -596,10 +600,8 @@ KTAP_CASE(fault_migrates_back_with_fault_page)
 	swp_entry_t e;
 	int kind;
 
-	if (!dev_map(&owner_cookie)) {
-		EXPECT_TRUE(false);
+	if (!dev_map(&owner_cookie))
 		return;
-	}
 	poke(mm, 0, 1);
 	EXPECT_EQ(to_device(mm, vma, 1), 1);
 	fault_handler = fault_back;
@@ -630,10 +632,8 @@ KTAP_CASE(setup_selects_by_flags_and_owner)
 		.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
 	};
 
-	if (!dev_map(&owner_cookie)) {
-		EXPECT_TRUE(false);
+	if (!dev_map(&owner_cookie))
 		return;
-	}
 	poke(mm, 0, 1);
 	poke(mm, 1, 2);
 	EXPECT_EQ(to_device(mm, vma, 1), 1);
@@ -706,10 +706,8 @@ KTAP_CASE(finalize_puts_unused_destinations)
 	};
 	struct page *dpage;
 
-	if (!dev_map(&owner_cookie)) {
-		EXPECT_TRUE(false);
+	if (!dev_map(&owner_cookie))
 		return;
-	}
 	poke(mm, 0, 3);
 	mmap_read_lock(mm);
 	EXPECT_EQ(migrate_vma_setup(&args), 0);
@@ -739,10 +737,8 @@ KTAP_CASE(an_unlocked_destination_is_caught)
 	};
 	struct folio *folio;
 
-	if (!dev_map(&owner_cookie)) {
-		EXPECT_TRUE(false);
+	if (!dev_map(&owner_cookie))
 		return;
-	}
 	poke(mm, 0, 3);
 	mmap_read_lock(mm);
 	EXPECT_EQ(migrate_vma_setup(&args), 0);
@@ -775,10 +771,8 @@ KTAP_CASE(migrate_device_range_evicts_pages_in_use)
 	swp_entry_t e;
 	int kind;
 
-	if (!dev_map(&owner_cookie)) {
-		EXPECT_TRUE(false);
+	if (!dev_map(&owner_cookie))
 		return;
-	}
 	for (i = 0; i < 4; i++)
 		poke(mm, i, 100 + i);
 	EXPECT_EQ(to_device(mm, vma, 4), 4);
