@@ -12,6 +12,9 @@
 //!   keeps the atomic count off zero while the slots are collected.
 //! - [`activate`] / [`drop_ref`]: a folio's refcount, whose 0 -> 1 step
 //!   takes a pgmap pin first, so no folio is ever in use without its pin.
+//! - [`read_hinted`]: reading a group of counts (a memmap chunk's pages)
+//!   for the nonzero ones, skipping the group while its hint says none
+//!   left 0 since the last read found them all 0.
 //!
 //! It reports; it never prints. Callers turn the results into WARNs.
 
@@ -240,8 +243,12 @@ impl<const N: usize> PercpuCount<N> {
 /// What [`activate`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activate {
-    /// The folio gained a reference (and, from idle, a pin).
+    /// The folio, in use already, gained a reference.
     Done,
+    /// The folio was idle: this call took its pin and made its 0 -> 1
+    /// step (so its chunk's hint is the caller's to set, see
+    /// [`hint_after_rmw`]).
+    Activated,
     /// The refcount was negative (shown): nothing changed.
     Negative(i32),
     /// The folio was idle and no pin could be had: nothing changed.
@@ -273,7 +280,7 @@ pub fn activate(
             return Activate::NoPin;
         }
         match refcount.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return Activate::Done,
+            Ok(_) => return Activate::Activated,
             Err(now) => {
                 unpin();
                 v = now;
@@ -321,5 +328,64 @@ pub fn get_ref(refcount: &AtomicI32) -> Result<(), i32> {
             Ok(_) => return Ok(()),
             Err(now) => v = now,
         }
+    }
+}
+
+/// A writer takes a count of the group from 0 to nonzero only by a
+/// read-modify-write (a CAS, a fetch_add, a swap: never a plain store),
+/// then sets the group's hint. A load first: the hint is usually set
+/// already, and a store would bounce its cache line between CPUs for
+/// nothing.
+#[inline(always)]
+pub fn hint_after_rmw(hint: &AtomicBool) {
+    if !hint.load(Ordering::Acquire) {
+        hint.store(true, Ordering::Release);
+    }
+}
+
+/// Call `seen(i, v)` for each nonzero count `v` of a group of `n`
+/// (`count(i)`), skipping the whole group when its hint is clear. Readers
+/// of one group must not run at the same time (the caller serialises
+/// them); writers may, if they set the hint as above after every step of
+/// a count from 0.
+///
+/// A read that finds a nonzero count keeps the hint. One that finds all
+/// zero clears it, then reads the counts again with read-modify-writes,
+/// which read the latest value of each: a writer's step from 0 that this
+/// second read does not see comes after it in the count's order, and
+/// reads from it, so the writer's hint load comes after the clear and
+/// sets the hint again. So once its writer is done, a nonzero count is
+/// never behind a clear hint. (A plain store from 0 would not read from
+/// the reader's write, and could leave a stale hint load: hence the rule.)
+pub fn read_hinted<'a>(
+    hint: &AtomicBool,
+    n: usize,
+    count: impl Fn(usize) -> &'a AtomicI32,
+    mut seen: impl FnMut(usize, i32),
+) {
+    if !hint.load(Ordering::Acquire) {
+        return;
+    }
+    let mut busy = false;
+    for i in 0..n {
+        let v = count(i).load(Ordering::Acquire);
+        if v != 0 {
+            busy = true;
+            seen(i, v);
+        }
+    }
+    if busy {
+        return;
+    }
+    hint.swap(false, Ordering::AcqRel);
+    for i in 0..n {
+        let v = count(i).fetch_add(0, Ordering::AcqRel);
+        if v != 0 {
+            busy = true;
+            seen(i, v);
+        }
+    }
+    if busy {
+        hint.store(true, Ordering::Release);
     }
 }

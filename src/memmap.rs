@@ -22,7 +22,7 @@ pub use system::{
 };
 
 use crate::types::{Page, MAX_PFN_BITS};
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 /// `PG_locked`.
 pub const PG_LOCKED: u64 = 1 << 0;
@@ -317,6 +317,10 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
         arena::replicate_page(base, i, end);
         i = end.max(i + 1);
     }
+    // Not yet published: the hint is seen with the chunk.
+    if idle != 0 {
+        note_referenced(chunk_page(base, 0));
+    }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),
         // Lost the race: the chunk may be this identity's own (kept from
@@ -338,9 +342,11 @@ fn retire_chunk(chunk: u64, pgmap: usize) {
     }
 }
 
-/// Visit every page of a live chunk: one lookup for the chunk, then its
-/// pages in order (a chunk is one array of CHUNK_PAGES pages).
-fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
+/// Visit the pages of a live chunk whose refcount is not 0: one lookup
+/// for the chunk (a chunk is one array of CHUNK_PAGES pages), nothing
+/// more while its hint says none is referenced (see
+/// [`note_referenced`]). Callers serialise these reads.
+fn for_each_referenced(chunk: u64, mut f: impl FnMut(u64, &Page, i32)) {
     let first = chunk << CHUNK_SHIFT;
     let Some(p0) = lookup(first) else {
         return;
@@ -349,8 +355,30 @@ fn for_each_page(chunk: u64, mut f: impl FnMut(u64, &Page)) {
     // initialised pages (see `ensure_chunk`; chunks are never freed), so
     // the whole array is valid for 'static.
     let pages = unsafe { core::slice::from_raw_parts(p0 as *const Page, CHUNK_PAGES) };
-    for (i, p) in pages.iter().enumerate() {
-        f(first + i as u64, p);
+    let mut seen = |i: usize, v| f(first + i as u64, &pages[i], v);
+    match chunk_hint(p0) {
+        Some(h) => crate::counter::read_hinted(h, CHUNK_PAGES, |i| &pages[i].refcount, seen),
+        // A chunk from the heap has no hint: always read.
+        None => (0..CHUNK_PAGES).for_each(|i| match pages[i].refcount.load(Ordering::Acquire) {
+            0 => {}
+            v => seen(i, v),
+        }),
+    }
+}
+
+/// The hint of the chunk holding `page`, if it has one.
+#[inline(always)]
+fn chunk_hint(page: &Page) -> Option<&'static AtomicBool> {
+    arena::hint(page as *const Page as usize & !(CHUNK_BYTES - 1))
+}
+
+/// `page`'s refcount just went from 0 to nonzero, by a read-modify-write
+/// (the rule of [`crate::counter::hint_after_rmw`]): tell the readers of
+/// its chunk (the ledger, busy-page counts) to look.
+#[inline(always)]
+pub fn note_referenced(page: &Page) {
+    if let Some(h) = chunk_hint(page) {
+        crate::counter::hint_after_rmw(h);
     }
 }
 

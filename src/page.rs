@@ -165,10 +165,11 @@ pub fn ref_inc_return(folio: &Page) -> i32 {
     if poisoned("folio_ref_inc_return", folio) {
         return 0;
     }
-    folio
-        .refcount
-        .fetch_add(1, Ordering::AcqRel)
-        .wrapping_add(1)
+    let old = folio.refcount.fetch_add(1, Ordering::AcqRel);
+    if old == 0 {
+        memmap::note_referenced(folio);
+    }
+    old.wrapping_add(1)
 }
 
 /// Raise a folio's count for `func`; from idle, pin `pgmap` first (see
@@ -177,6 +178,10 @@ pub fn ref_inc_return(folio: &Page) -> i32 {
 pub fn activate(func: &'static str, pgmap: Mapped, folio: &Page) -> bool {
     match counter::activate(&folio.refcount, || pgmap.tryget(), || pgmap.put()) {
         Activate::Done => true,
+        Activate::Activated => {
+            memmap::note_referenced(folio);
+            true
+        }
         Activate::Negative(v) => {
             crate::warn_page_if!(func, folio, true, "folio refcount is negative ({v})");
             false

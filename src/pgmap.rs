@@ -136,15 +136,15 @@ impl Mapped {
     }
 }
 
-/// A ZONE_DEVICE page's refcount if its folio is referenced.
-fn held(p: &Page) -> Option<i32> {
-    let n = p.refcount.load(Ordering::Acquire);
-    (n != 0 && memmap::is_zone_device(p)).then_some(n)
-}
-
+/// ZONE_DEVICE pages of `pgmap` whose folio is referenced: (pfn,
+/// refcount), in pfn order.
 fn held_in(spans: &memmap::Spans, pgmap: usize) -> Vec<(u64, i32)> {
     let mut list = Vec::new();
-    spans.for_each_page_of(pgmap, |pfn, p| list.extend(held(p).map(|n| (pfn, n))));
+    spans.for_each_referenced_page_of(pgmap, |pfn, p, n| {
+        if memmap::is_zone_device(p) {
+            list.push((pfn, n));
+        }
+    });
     list.sort_unstable();
     list
 }
@@ -461,7 +461,9 @@ pub fn is_abandoned(pgmap: PgmapPtr) -> bool {
 pub fn busy_pages(pgmap: PgmapPtr) -> usize {
     let mut n = 0;
     if let Some(m) = mapped(pgmap) {
-        memmap::spans().for_each_page_of(m.addr(), |_, p| n += usize::from(held(p).is_some()));
+        memmap::spans().for_each_referenced_page_of(m.addr(), |_, p, _| {
+            n += usize::from(memmap::is_zone_device(p))
+        });
     }
     n
 }

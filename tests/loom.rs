@@ -16,8 +16,10 @@ mod atomics {
 #[path = "../src/counter.rs"]
 mod counter;
 
-use counter::{activate, drop_ref, Activate, DropRef, PercpuCount, Put};
-use loom::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use counter::{
+    activate, drop_ref, hint_after_rmw, read_hinted, Activate, DropRef, PercpuCount, Put,
+};
+use loom::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -149,7 +151,7 @@ fn request(c: &PercpuCount<2>, rc: &AtomicI32, slot: usize) -> bool {
                 assert_eq!(c.put(slot, 1), Put::Alive);
             }
         ),
-        Activate::Done
+        Activate::Done | Activate::Activated
     )
 }
 
@@ -250,4 +252,49 @@ fn two_threads_request_and_put_one_folio() {
         assert_eq!(rc.load(Ordering::SeqCst), 0);
         assert_eq!(c.count(), 1, "every pin dropped with its folio");
     });
+}
+
+/// A memmap chunk's hint (`read_hinted`): a read that finds the chunk
+/// idle and clears its hint races a count's first step from 0, by a CAS
+/// (a request's 0 -> 1) or by a swap (`zone_device_page_init()`). Once
+/// both are done the count is 1, so the hint must be set, and the next
+/// read must report the count.
+#[test]
+fn idle_read_races_a_first_reference_the_hint_stays_honest() {
+    for by_swap in [false, true] {
+        let name = if by_swap {
+            "hinted read vs swap 0->1"
+        } else {
+            "hinted read vs CAS 0->1"
+        };
+        model(name, move || {
+            let hint = Arc::new(AtomicBool::new(true));
+            let counts = Arc::new([AtomicI32::new(0), AtomicI32::new(0)]);
+            let t = {
+                let (hint, counts) = (hint.clone(), counts.clone());
+                thread::spawn(move || {
+                    let was = if by_swap {
+                        counts[1].swap(1, Ordering::AcqRel)
+                    } else {
+                        let r =
+                            counts[1].compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire);
+                        r.unwrap_or_else(|v| v)
+                    };
+                    assert_eq!(was, 0);
+                    hint_after_rmw(&hint);
+                })
+            };
+            let mut seen = Vec::new();
+            read_hinted(&hint, 2, |i| &counts[i], |i, v| seen.push((i, v)));
+            assert!(seen.is_empty() || seen == [(1, 1)], "read saw {seen:?}");
+            t.join().unwrap();
+            assert!(
+                hint.load(Ordering::SeqCst),
+                "a referenced page behind a clear hint"
+            );
+            let mut again = Vec::new();
+            read_hinted(&hint, 2, |i| &counts[i], |i, v| again.push((i, v)));
+            assert_eq!(again, [(1, 1)], "after a first read of {seen:?}");
+        });
+    }
 }

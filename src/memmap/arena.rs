@@ -26,7 +26,7 @@ use super::{write_page, CHUNK_BYTES, CHUNK_PAGES, POISON_FLAGS, POISON_PAGE};
 use crate::types::Page;
 use std::alloc::Layout;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Address space reserved for chunks.
@@ -78,10 +78,12 @@ pub(super) fn account(n: usize) {
     BYTES.fetch_add(n as u64, Ordering::Relaxed);
 }
 
+/// The arena's first chunk address, once reserved (0: refused).
+static BASE: OnceLock<usize> = OnceLock::new();
+
 /// The arena's first chunk address (aligned to a chunk), if the
 /// reservation could be made.
 fn arena() -> Option<usize> {
-    static BASE: OnceLock<usize> = OnceLock::new();
     let base = *BASE.get_or_init(|| {
         // Reserved inaccessible: chunks are opened a step at a time as
         // handed out (see the module comment).
@@ -104,6 +106,18 @@ fn arena() -> Option<usize> {
         }
     });
     (base != 0).then_some(base)
+}
+
+/// One "may hold a referenced page" hint per arena chunk (512 KiB of
+/// zeroes until touched): see [`crate::counter::read_hinted`].
+static HINTS: [AtomicBool; ARENA_CHUNKS] = [const { AtomicBool::new(false) }; ARENA_CHUNKS];
+
+/// The hint of the arena chunk at `chunk` (a chunk's first byte); None for
+/// a chunk from the heap, which readers then always read.
+#[inline(always)]
+pub(super) fn hint(chunk: usize) -> Option<&'static AtomicBool> {
+    let base = BASE.get().copied().filter(|&b| b != 0)?;
+    HINTS.get(chunk.wrapping_sub(base) / CHUNK_BYTES)
 }
 
 fn is_arena(chunk: usize) -> bool {

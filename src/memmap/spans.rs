@@ -6,7 +6,7 @@
 //! A span's chunks are recorded here as the memmap creates them, and
 //! retired when the span is removed: the owner of a span never sees them.
 
-use super::for_each_page;
+use super::for_each_referenced;
 use crate::types::Page;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -67,14 +67,28 @@ impl Spans {
         v
     }
 
-    /// Visit every page created so far in the spans of `pgmap`.
-    pub fn for_each_page_of(&self, pgmap: usize, mut f: impl FnMut(u64, &Page)) {
+    /// Visit every page created so far in the spans of `pgmap` whose
+    /// refcount is not 0, with that count. One reader at a time (a chunk's
+    /// hint is cleared by the read that finds it idle).
+    pub fn for_each_referenced_page_of(&self, pgmap: usize, mut f: impl FnMut(u64, &Page, i32)) {
+        static READER: Mutex<()> = Mutex::new(());
+        let _one = READER.lock().unwrap_or_else(|e| e.into_inner());
         for e in self.0.values().filter(|e| e.span.pgmap == pgmap) {
             let chunks = e.chunks.lock().unwrap_or_else(|e| e.into_inner()).clone();
             for c in chunks {
-                for_each_page(c, &mut f);
+                for_each_referenced(c, &mut f);
             }
         }
+    }
+
+    /// Chunks created so far for the spans of `pgmap`.
+    #[cfg(test)]
+    pub fn chunks_of(&self, pgmap: usize) -> usize {
+        self.0
+            .values()
+            .filter(|e| e.span.pgmap == pgmap)
+            .map(|e| e.chunks.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 
     pub(super) fn entry(&self, pfn: u64) -> Option<&Entry> {

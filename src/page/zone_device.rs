@@ -388,7 +388,9 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     } else {
         pins::record(page as *const Page as usize, nr as u32);
     }
-    page.refcount.store(1, Ordering::Release);
+    // A read-modify-write, so the chunk's hint is honest (memmap).
+    page.refcount.swap(1, Ordering::AcqRel);
+    memmap::note_referenced(page);
     lock_new(gen, page);
     if order > 0 {
         prep_compound_modern(page, order);
@@ -462,7 +464,8 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
         if private {
             drop_pins(pgmap, head, 1);
         } else {
-            head.refcount.store(1, Ordering::Release);
+            head.refcount.swap(1, Ordering::AcqRel);
+            memmap::note_referenced(head);
         }
         return true;
     }
@@ -489,7 +492,10 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
                 drop_pins(pgmap, head, if gen.folio_free() { nr as i64 } else { 1 });
             }
         }
-        MEMORY_DEVICE_GENERIC => head.refcount.store(1, Ordering::Release),
+        MEMORY_DEVICE_GENERIC => {
+            head.refcount.swap(1, Ordering::AcqRel);
+            memmap::note_referenced(head);
+        }
         _ => {}
     }
     true
