@@ -331,16 +331,23 @@ pub fn get_ref(refcount: &AtomicI32) -> Result<(), i32> {
     }
 }
 
-/// A writer takes a count of the group from 0 to nonzero only by a
-/// read-modify-write (a CAS, a fetch_add, a swap: never a plain store),
-/// then sets the group's hint. A load first: the hint is usually set
-/// already, and a store would bounce its cache line between CPUs for
-/// nothing.
+/// A writer that took a count of the group from 0 to nonzero by a
+/// read-modify-write (a CAS, a fetch_add) sets the group's hint after it.
+/// A load first: the hint is usually set already, and a store would
+/// bounce its cache line between CPUs for nothing.
 #[inline(always)]
 pub fn hint_after_rmw(hint: &AtomicBool) {
     if !hint.load(Ordering::Acquire) {
         hint.store(true, Ordering::Release);
     }
+}
+
+/// A writer that *stored* a nonzero count (no read-modify-write) sets the
+/// hint after it by a store, whatever it holds: no load, which could read
+/// a set hint just before a reader clears it.
+#[inline(always)]
+pub fn hint_after_store(hint: &AtomicBool) {
+    hint.store(true, Ordering::Release);
 }
 
 /// Call `seen(i, v)` for each nonzero count `v` of a group of `n`
@@ -350,13 +357,17 @@ pub fn hint_after_rmw(hint: &AtomicBool) {
 /// a count from 0.
 ///
 /// A read that finds a nonzero count keeps the hint. One that finds all
-/// zero clears it, then reads the counts again with read-modify-writes,
-/// which read the latest value of each: a writer's step from 0 that this
-/// second read does not see comes after it in the count's order, and
-/// reads from it, so the writer's hint load comes after the clear and
-/// sets the hint again. So once its writer is done, a nonzero count is
-/// never behind a clear hint. (A plain store from 0 would not read from
-/// the reader's write, and could leave a stale hint load: hence the rule.)
+/// zero clears it with a swap, then reads the counts again with
+/// read-modify-writes, which read the latest value of each:
+/// - a writer's RMW step from 0 that this second read does not see comes
+///   after it in the count's order and reads from it, so the writer's
+///   hint load comes after the clear and sets the hint again;
+/// - a writer's hint store either comes after the clearing swap (and the
+///   hint ends set) or is what the swap read, and then its count store is
+///   seen by the second read.
+///
+/// So once its writer is done, a nonzero count is never behind a clear
+/// hint.
 pub fn read_hinted<'a>(
     hint: &AtomicBool,
     n: usize,

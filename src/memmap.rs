@@ -319,7 +319,7 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     }
     // Not yet published: the hint is seen with the chunk.
     if idle != 0 {
-        note_referenced(chunk_page(base, 0));
+        note_referenced_store(chunk_page(base, 0));
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),
@@ -372,13 +372,22 @@ fn chunk_hint(page: &Page) -> Option<&'static AtomicBool> {
     arena::hint(page as *const Page as usize & !(CHUNK_BYTES - 1))
 }
 
-/// `page`'s refcount just went from 0 to nonzero, by a read-modify-write
-/// (the rule of [`crate::counter::hint_after_rmw`]): tell the readers of
-/// its chunk (the ledger, busy-page counts) to look.
+/// `page`'s refcount just went from 0 to nonzero by a read-modify-write:
+/// tell the readers of its chunk (the ledger, busy-page counts) to look
+/// (see [`crate::counter::hint_after_rmw`]).
 #[inline(always)]
 pub fn note_referenced(page: &Page) {
     if let Some(h) = chunk_hint(page) {
         crate::counter::hint_after_rmw(h);
+    }
+}
+
+/// `page`'s refcount was just stored nonzero (a plain store): tell the
+/// readers of its chunk to look (see [`crate::counter::hint_after_store`]).
+#[inline(always)]
+pub fn note_referenced_store(page: &Page) {
+    if let Some(h) = chunk_hint(page) {
+        crate::counter::hint_after_store(h);
     }
 }
 

@@ -255,46 +255,40 @@ fn two_threads_request_and_put_one_folio() {
 }
 
 /// A memmap chunk's hint (`read_hinted`): a read that finds the chunk
-/// idle and clears its hint races a count's first step from 0, by a CAS
-/// (a request's 0 -> 1) or by a swap (`zone_device_page_init()`). Once
-/// both are done the count is 1, so the hint must be set, and the next
-/// read must report the count.
+/// idle and clears its hint races a request's 0 -> 1 (a CAS, then
+/// `hint_after_rmw`). Once both are done the count is 1, so the hint must
+/// be set, and the next read must report the count. (A second read by
+/// plain loads instead of read-modify-writes fails this model.)
+///
+/// The other writer, a plain store of the count then `hint_after_store`
+/// (`zone_device_page_init()`), is not modelled: loom 0.7 does not keep a
+/// read-modify-write atomic against a racing store to the same location
+/// (tokio-rs/loom#254, open) and reports histories no C++ or Rust program
+/// can have; a model of it here ended with a count of 0 after a store of 1
+/// and no write but `fetch_add(0)`. Its argument is in src/counter.rs.
 #[test]
 fn idle_read_races_a_first_reference_the_hint_stays_honest() {
-    for by_swap in [false, true] {
-        let name = if by_swap {
-            "hinted read vs swap 0->1"
-        } else {
-            "hinted read vs CAS 0->1"
+    model("hinted read vs 0->1", || {
+        let hint = Arc::new(AtomicBool::new(true));
+        let counts = Arc::new([AtomicI32::new(0), AtomicI32::new(0)]);
+        let t = {
+            let (hint, counts) = (hint.clone(), counts.clone());
+            thread::spawn(move || {
+                let was = counts[1].compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire);
+                assert_eq!(was, Ok(0));
+                hint_after_rmw(&hint);
+            })
         };
-        model(name, move || {
-            let hint = Arc::new(AtomicBool::new(true));
-            let counts = Arc::new([AtomicI32::new(0), AtomicI32::new(0)]);
-            let t = {
-                let (hint, counts) = (hint.clone(), counts.clone());
-                thread::spawn(move || {
-                    let was = if by_swap {
-                        counts[1].swap(1, Ordering::AcqRel)
-                    } else {
-                        let r =
-                            counts[1].compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire);
-                        r.unwrap_or_else(|v| v)
-                    };
-                    assert_eq!(was, 0);
-                    hint_after_rmw(&hint);
-                })
-            };
-            let mut seen = Vec::new();
-            read_hinted(&hint, 2, |i| &counts[i], |i, v| seen.push((i, v)));
-            assert!(seen.is_empty() || seen == [(1, 1)], "read saw {seen:?}");
-            t.join().unwrap();
-            assert!(
-                hint.load(Ordering::SeqCst),
-                "a referenced page behind a clear hint"
-            );
-            let mut again = Vec::new();
-            read_hinted(&hint, 2, |i| &counts[i], |i, v| again.push((i, v)));
-            assert_eq!(again, [(1, 1)], "after a first read of {seen:?}");
-        });
-    }
+        let mut seen = Vec::new();
+        read_hinted(&hint, 2, |i| &counts[i], |i, v| seen.push((i, v)));
+        assert!(seen.is_empty() || seen == [(1, 1)], "read saw {seen:?}");
+        t.join().unwrap();
+        assert!(
+            hint.load(Ordering::SeqCst),
+            "a referenced page behind a clear hint"
+        );
+        let mut again = Vec::new();
+        read_hinted(&hint, 2, |i| &counts[i], |i, v| again.push((i, v)));
+        assert_eq!(again, [(1, 1)], "after a first read of {seen:?}");
+    });
 }

@@ -26,7 +26,7 @@ use super::{write_page, CHUNK_BYTES, CHUNK_PAGES, POISON_FLAGS, POISON_PAGE};
 use crate::types::Page;
 use std::alloc::Layout;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Address space reserved for chunks.
@@ -102,7 +102,9 @@ fn arena() -> Option<usize> {
         if p == libc::MAP_FAILED {
             0
         } else {
-            (p as usize + CHUNK_BYTES - 1) & !(CHUNK_BYTES - 1)
+            let base = (p as usize + CHUNK_BYTES - 1) & !(CHUNK_BYTES - 1);
+            HINT_BASE.store(base, Ordering::Release);
+            base
         }
     });
     (base != 0).then_some(base)
@@ -112,11 +114,18 @@ fn arena() -> Option<usize> {
 /// zeroes until touched): see [`crate::counter::read_hinted`].
 static HINTS: [AtomicBool; ARENA_CHUNKS] = [const { AtomicBool::new(false) }; ARENA_CHUNKS];
 
+/// [`BASE`] once reserved, for the hint's one load (0 before, or if the
+/// reservation was refused: no chunk is the arena's then).
+static HINT_BASE: AtomicUsize = AtomicUsize::new(0);
+
 /// The hint of the arena chunk at `chunk` (a chunk's first byte); None for
 /// a chunk from the heap, which readers then always read.
 #[inline(always)]
 pub(super) fn hint(chunk: usize) -> Option<&'static AtomicBool> {
-    let base = BASE.get().copied().filter(|&b| b != 0)?;
+    let base = HINT_BASE.load(Ordering::Relaxed);
+    if base == 0 {
+        return None;
+    }
     HINTS.get(chunk.wrapping_sub(base) / CHUNK_BYTES)
 }
 

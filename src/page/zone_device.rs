@@ -388,9 +388,8 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     } else {
         pins::record(page as *const Page as usize, nr as u32);
     }
-    // A read-modify-write, so the chunk's hint is honest (memmap).
-    page.refcount.swap(1, Ordering::AcqRel);
-    memmap::note_referenced(page);
+    page.refcount.store(1, Ordering::Release);
+    memmap::note_referenced_store(page);
     lock_new(gen, page);
     if order > 0 {
         prep_compound_modern(page, order);
@@ -464,8 +463,8 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
         if private {
             drop_pins(pgmap, head, 1);
         } else {
-            head.refcount.swap(1, Ordering::AcqRel);
-            memmap::note_referenced(head);
+            head.refcount.store(1, Ordering::Release);
+            memmap::note_referenced_store(head);
         }
         return true;
     }
@@ -493,8 +492,8 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
             }
         }
         MEMORY_DEVICE_GENERIC => {
-            head.refcount.swap(1, Ordering::AcqRel);
-            memmap::note_referenced(head);
+            head.refcount.store(1, Ordering::Release);
+            memmap::note_referenced_store(head);
         }
         _ => {}
     }
