@@ -880,6 +880,74 @@ KTAP_CASE(last_put_races_first_request)
 		free(duel_map);
 }
 
+/* ---- busy-page reads race first requests ---- */
+
+static struct dev_pagemap *hint_map;
+static atomic_bool hint_stop;
+static atomic_ulong hint_reads;
+
+static void *busy_reader(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&hint_stop)) {
+		memremap_pgmap_busy_pages(hint_map);
+		atomic_fetch_add(&hint_reads, 1);
+	}
+	return NULL;
+}
+
+/*
+ * A read of the referenced pages skips a chunk while its hint says none
+ * is, and clears the hint when it finds the chunk idle (docs/DESIGN.md
+ * §7). Here a thread reads the busy pages of a one-chunk pgmap in a loop
+ * while this one requests and puts its folios (each a 0 -> 1 and a
+ * 1 -> 0) and then keeps one: once the reader is joined, a read must find
+ * exactly that one, and none after its put. A hint cleared behind a
+ * first request would show as 0.
+ */
+KTAP_CASE(busy_reads_race_first_requests)
+{
+	unsigned long r, i, rounds = nrounds, missed = 0, stale = 0;
+	unsigned long w0 = memremap_warn_count();
+	struct folio *f, *kept;
+	pthread_t t;
+
+	hint_map = calloc(1, sizeof(*hint_map));
+	hint_map->type = MEMORY_DEVICE_GENERIC;
+	hint_map->nr_range = 1;
+	hint_map->range.start = 104UL << 30;
+	hint_map->range.end = hint_map->range.start + SZ_2M - 1;
+	EXPECT_FALSE(IS_ERR(memremap_pages(hint_map, 0)));
+	atomic_store(&hint_reads, 0);
+	for (r = 0; r < rounds; r++) {
+		atomic_store(&hint_stop, false);
+		pthread_create(&t, NULL, busy_reader, NULL);
+		for (i = 0; i < 64; i++) {
+			f = pgmap_request_folio(hint_map, (r * 64 + i) % 512, 0);
+			SCHECK(f != NULL);
+			if (f)
+				folio_put(f);
+		}
+		kept = pgmap_request_folio(hint_map, (r * 7) % 512, 0);
+		SCHECK(kept != NULL);
+		atomic_store(&hint_stop, true);
+		pthread_join(t, NULL);
+		missed += memremap_pgmap_busy_pages(hint_map) != 1;
+		if (kept)
+			folio_put(kept);
+		stale += memremap_pgmap_busy_pages(hint_map) != 0;
+	}
+	EXPECT_EQ(missed, 0);
+	EXPECT_EQ(stale, 0);
+	EXPECT_EQ(memremap_pgmap_pins(hint_map), 0);
+	memunmap_pages(hint_map);
+	EXPECT_FALSE(memremap_pgmap_is_mapped(hint_map));
+	EXPECT_EQ(memremap_warn_count(), w0);
+	printf("    # %lu rounds of 65 first requests against %lu busy-page "
+	       "reads\n", rounds, atomic_load(&hint_reads));
+	free(hint_map);
+}
+
 /* ---- the page lock is a lock ---- */
 
 static struct page *locked_page;
@@ -941,6 +1009,7 @@ int main(int argc, char **argv)
 		KTAP_ENTRY(requests_and_puts_race_kill_and_unmap),
 		KTAP_ENTRY(percpu_ref_releases_once_after_the_last_put),
 		KTAP_ENTRY(last_put_races_first_request),
+		KTAP_ENTRY(busy_reads_race_first_requests),
 		KTAP_ENTRY(lock_page_excludes),
 	};
 	const char *s = argc > 1 ? argv[1] : getenv("STRESS_ROUNDS");
