@@ -401,19 +401,32 @@ pub fn request_free(
             break None;
         };
         let end = a + size - 1;
-        let free_here = {
+        // The lowest start of what the candidate meets: every aligned
+        // candidate above the highest one ending below it meets it too,
+        // so the walk goes there at once (the kernel steps a section at a
+        // time to the same answer).
+        let conflict = {
             let under = match parent_path(&top_tree, base) {
                 Some(p) => &*level(&mut top_tree, &p).0,
                 None => &[][..],
             };
-            !under.iter().any(|n| overlaps(n, a, end))
-                && !mapped.iter().any(|&(s, e)| s <= end && e >= a)
+            under
+                .iter()
+                .filter(|n| overlaps(n, a, end))
+                .map(|n| n.start)
+                .chain(
+                    mapped
+                        .iter()
+                        .filter(|&&(s, e)| s <= end && e >= a)
+                        .map(|&(s, _)| s),
+                )
+                .min()
         };
-        if free_here {
+        let Some(conflict) = conflict else {
             let ok = request_locked(&mut top_tree, root(), a, size, name, 0, res).is_ok();
             break ok.then_some(a);
-        }
-        addr = a.checked_sub(align);
+        };
+        addr = conflict.checked_sub(size).map(|t| t & !(align - 1));
     };
     drop(top_tree);
     let Some(start) = claimed else {
