@@ -148,28 +148,25 @@ check-headers: $(HDR_STAMPS) $(HDR_LINTS)
 check-cargo:
 	$(CARGO) test --locked
 
-# Every interleaving of the counting core (src/counter.rs), with loom.
-# --cfg loom goes to the target's crates only (an explicit --target keeps
-# RUSTFLAGS off build scripts and their dependencies), so the loom builds
-# share the build scripts' dependencies (cbindgen, syn, serde, cc) with
-# the other builds in target/ instead of compiling them twice more, and
-# their own crates sit in target/$(HOST_TRIPLE)/. The dev profile at
-# opt-level 1, with debug assertions: the models run in about the time
-# they took optimised fully (docs/PERFORMANCE.md, "make check time"),
-# and nothing is built at opt-level 3 with one codegen unit for them.
-HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-LOOM_ENV := RUSTFLAGS="--cfg loom" CARGO_PROFILE_DEV_OPT_LEVEL=1
-LOOM_ARGS := --locked --target $(HOST_TRIPLE)
+# Every interleaving of the counting core (src/counter.rs), with loom:
+# the models are a package of their own (loom/, a workspace member) that
+# compiles src/counter.rs against loom's atomics and depends on loom only,
+# so neither the library nor its dependencies are built again for them.
+# The dev profile at opt-level 1, with debug assertions: the models run in
+# about the time they took optimised fully (docs/PERFORMANCE.md, "make
+# check time").
+LOOM_ENV := CARGO_PROFILE_DEV_OPT_LEVEL=1
+LOOM_ARGS := --locked -p memremap-loom
 check-loom:
 	$(LOOM_ENV) $(CARGO) test $(LOOM_ARGS) --test loom -- \
 		--test-threads=1 --nocapture
 
 # rustfmt and clippy, warnings as errors, on every configuration the
-# tests build: the default, the reference feature, loom.
+# tests build: the default, the reference feature, the loom package.
 check-lint: lint-fmt lint-clippy lint-clippy-reference lint-clippy-loom
 
 lint-fmt:
-	$(CARGO) fmt --check
+	$(CARGO) fmt --all --check
 
 lint-clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
