@@ -20,10 +20,10 @@ SANITIZE ?=
 
 # The library the test programs link (every suite, `make check`, `make
 # report`, the sanitizer and valgrind passes, the fuzz replay): the dev
-# profile, at opt-level 1 with debug assertions and overflow checks
-# (Cargo.toml), the profile the cargo tests build in, so a cold `make
-# check` builds the dependencies for the tests and for this library in
-# one profile, and no release library. `make`, `make bench` and `make
+# profile (Cargo.toml: opt-level 1, debug assertions and overflow checks
+# on), the profile the cargo tests build in, so a cold
+# `make check` builds the dependencies for the tests and for this library
+# in one profile, and no release library. `make`, `make bench` and `make
 # install` build and use the release library (LIB_RELEASE).
 LIB      := target/debug/libmemremap.a
 LIB_RELEASE := target/release/libmemremap.a
