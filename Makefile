@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make              the library (target/release/libmemremap.a) and its header
+# make              the library (target/release/libmemremap.a, optimised
+#                   fully) and its header
 # make report       the main job: run the suites, print the KTAP report
 # make check        everything: header drift, lints, cargo tests, C tests
 #                   (KTAP, checked by c-tests/ktap_check.py), two at a time
@@ -17,14 +18,25 @@ CHECK_JOBS ?= 2
 PREFIX   ?= /usr/local
 SANITIZE ?=
 
-LIB      := target/release/libmemremap.a
+# The library the test programs link (every suite, `make check`, `make
+# report`, the sanitizer and valgrind passes, the fuzz replay): the dev
+# profile (Cargo.toml: opt-level 1, debug assertions and overflow checks
+# on), the profile the cargo tests build in, so a cold
+# `make check` builds the dependencies for the tests and for this library
+# in one profile, and no release library. `make`, `make bench` and `make
+# install` build and use the release library (LIB_RELEASE).
+LIB      := target/debug/libmemremap.a
+LIB_RELEASE := target/release/libmemremap.a
 ABI      := include/memremap/abi.h
 # Every build of the library also writes the header cbindgen makes of it
-# here: one value of MEMREMAP_ABI_HEADER for every build, so no build
-# reruns build.rs and relinks the library under another one's feet.
+# here: one value of MEMREMAP_ABI_HEADER for every cargo run of this
+# Makefile (the tests and clippy in target/debug share the library's
+# build-script run, so a second value would rerun build.rs and rebuild
+# the library at every switch). Every run writes the same file; cargo's
+# lock on target/debug keeps two from running at once.
 ABI_GEN  := target/abi.h
-LIB_BUILD := MEMREMAP_ABI_HEADER=$(CURDIR)/$(ABI_GEN) $(CARGO) build \
-	     --release --lib --locked
+export MEMREMAP_ABI_HEADER := $(CURDIR)/$(ABI_GEN)
+LIB_BUILD := $(CARGO) build --lib --locked
 comma    := ,
 # One build tree per sanitizer set and compiler (gcc's has no suffix).
 BUILD    := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))$(if \
@@ -73,12 +85,17 @@ include c-tests/hostile/hostile.mk
 	lint-clippy-reference lint-clippy-loom report bench clean install \
 	check-install FORCE
 
-all: $(LIB)
+all: $(LIB_RELEASE)
 
-# Built here only (the one cargo run on target/release), and again if the
-# header it writes is missing, before anything links the library.
+# Built here only (the one cargo run that makes target/debug's library:
+# the tests build it as a dependency, panic=unwind, in deps/), and again
+# if the header it writes is missing, before anything links the library.
 $(LIB): $(RUST_SRC) $(if $(wildcard $(ABI_GEN)),,FORCE)
 	$(LIB_BUILD)
+	@touch $@
+
+$(LIB_RELEASE): $(RUST_SRC)
+	$(CARGO) build --release --lib --locked
 	@touch $@
 
 $(ABI_GEN): $(LIB)
@@ -148,28 +165,24 @@ check-headers: $(HDR_STAMPS) $(HDR_LINTS)
 check-cargo:
 	$(CARGO) test --locked
 
-# Every interleaving of the counting core (src/counter.rs), with loom.
-# --cfg loom goes to the target's crates only (an explicit --target keeps
-# RUSTFLAGS off build scripts and their dependencies), so the loom builds
-# share the build scripts' dependencies (cbindgen, syn, serde, cc) with
-# the other builds in target/ instead of compiling them twice more, and
-# their own crates sit in target/$(HOST_TRIPLE)/. The dev profile at
-# opt-level 1, with debug assertions: the models run in about the time
-# they took optimised fully (docs/PERFORMANCE.md, "make check time"),
-# and nothing is built at opt-level 3 with one codegen unit for them.
-HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-LOOM_ENV := RUSTFLAGS="--cfg loom" CARGO_PROFILE_DEV_OPT_LEVEL=1
-LOOM_ARGS := --locked --target $(HOST_TRIPLE)
+# Every interleaving of the counting core (src/counter.rs), with loom:
+# the models are a package of their own (loom/, a workspace member) that
+# compiles src/counter.rs against loom's atomics and depends on loom only,
+# so neither the library nor its dependencies are built again for them.
+# The dev profile (opt-level 1, debug assertions on): the models run in
+# about the time they took optimised fully (docs/PERFORMANCE.md, "make
+# check time").
+LOOM_ARGS := --locked -p memremap-loom
 check-loom:
-	$(LOOM_ENV) $(CARGO) test $(LOOM_ARGS) --test loom -- \
+	$(CARGO) test $(LOOM_ARGS) --test loom -- \
 		--test-threads=1 --nocapture
 
 # rustfmt and clippy, warnings as errors, on every configuration the
-# tests build: the default, the reference feature, loom.
+# tests build: the default, the reference feature, the loom package.
 check-lint: lint-fmt lint-clippy lint-clippy-reference lint-clippy-loom
 
 lint-fmt:
-	$(CARGO) fmt --check
+	$(CARGO) fmt --all --check
 
 lint-clippy:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
@@ -179,7 +192,7 @@ lint-clippy-reference:
 		-D warnings
 
 lint-clippy-loom:
-	$(LOOM_ENV) $(CARGO) clippy $(LOOM_ARGS) --all-targets -- -D warnings
+	$(CARGO) clippy $(LOOM_ARGS) --all-targets -- -D warnings
 
 $(BUILD)/api/%: c-tests/api/%.c $(C_HDRS) $(LIB)
 	@mkdir -p $(dir $@)
@@ -208,8 +221,10 @@ $(BUILD)/bench/ref_after.o: c-tests/reference/after.c $(C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(KWARN) -c -o $@ $<
 
-$(BUILD)/bench/bench: c-tests/bench/bench.c $(BUILD)/bench/ref_after.o $(C_HDRS) $(LIB)
-	$(CC) $(BENCH_CFLAGS) $(CWARN) -o $@ $< $(BUILD)/bench/ref_after.o $(LIB) $(LDLIBS)
+$(BUILD)/bench/bench: c-tests/bench/bench.c $(BUILD)/bench/ref_after.o $(C_HDRS) \
+		$(LIB_RELEASE)
+	$(CC) $(BENCH_CFLAGS) $(CWARN) -o $@ $< $(BUILD)/bench/ref_after.o \
+		$(LIB_RELEASE) $(LDLIBS)
 
 # The generation rows: gen_bench.c and the C reference of its generation,
 # both built under that generation's headers, one program per generation.
@@ -219,11 +234,11 @@ bench_gen_flags = -DMEMREMAP_LINUX='$(word 2,$(subst :, ,$(1)))' \
 define bench_gen
 $(BUILD)/bench/gen_$(word 1,$(subst :, ,$(1))): c-tests/bench/gen_bench.c \
 		c-tests/reference/gen/gen_$(word 1,$(subst :, ,$(1))).c \
-		$(wildcard c-tests/reference/gen/*.h) $(C_HDRS) $(LIB)
+		$(wildcard c-tests/reference/gen/*.h) $(C_HDRS) $(LIB_RELEASE)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BENCH_CFLAGS) $$(CWARN) $(call bench_gen_flags,$(1)) -o $$@ \
 		$$< c-tests/reference/gen/gen_$(word 1,$(subst :, ,$(1))).c \
-		$$(LIB) $$(LDLIBS)
+		$$(LIB_RELEASE) $$(LDLIBS)
 endef
 $(foreach g,$(BENCH_GENS),$(eval $(call bench_gen,$(g))))
 BENCH_GEN_PROGS := $(foreach g,$(BENCH_GENS),$(BUILD)/bench/gen_$(word 1,$(subst :, ,$(g))))
@@ -231,18 +246,22 @@ BENCH_GEN_PROGS := $(foreach g,$(BENCH_GENS),$(BUILD)/bench/gen_$(word 1,$(subst
 bench: $(BUILD)/bench/bench $(BENCH_GEN_PROGS)
 	@sh c-tests/bench/run.sh $^
 
-install: $(LIB)
+# INSTALL_LIB: the library installed (check-install passes the test one).
+INSTALL_LIB ?= $(LIB_RELEASE)
+install: $(INSTALL_LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/memremap
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(INSTALL_LIB) $(DESTDIR)$(PREFIX)/lib/libmemremap.a
 	cp -R include/linux include/asm include/memremap $(DESTDIR)$(PREFIX)/include/memremap/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBS@|$(LDLIBS)|' memremap.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/memremap.pc
 
 # Install into a scratch prefix and build an outside program against it
-# with pkg-config, as a user would.
+# with pkg-config, as a user would; the test library, so that `make check`
+# builds no release library.
 check-install: $(LIB)
 	rm -rf $(BUILD)/prefix
-	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/prefix \
+		INSTALL_LIB=$(LIB)
 	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/prefix/lib/pkgconfig; export PKG_CONFIG_PATH; \
 	$(CC) -std=gnu11 -Wall -Wextra -Werror c-tests/outside/example.c \
 		$$(pkg-config --cflags --libs memremap) -o $(BUILD)/example && \

@@ -2,10 +2,11 @@
 //! Model check of the library's counting (src/counter.rs) with loom: every
 //! interleaving of kill / tryget / put on a percpu_ref, and of the folio
 //! 0 <-> 1 transitions against their pgmap pin. The same source file is
-//! compiled here against loom's atomics.
+//! compiled here against loom's atomics, in a package (loom/) whose one
+//! dependency is loom: the library and its dependencies are not built
+//! for it.
 //!
-//! Run: `make check-loom` (RUSTFLAGS="--cfg loom", --target the host).
-#![cfg(loom)]
+//! Run: `make check-loom` (`cargo test -p memremap-loom`).
 
 mod atomics {
     pub use loom::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
@@ -13,7 +14,7 @@ mod atomics {
 }
 
 #[allow(dead_code)]
-#[path = "../src/counter.rs"]
+#[path = "../../src/counter.rs"]
 mod counter;
 
 use counter::{
