@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The counting at the heart of the library, kept free of everything else
-//! so that the same source is model-checked with loom (tests/loom.rs):
+//! so that the same source is model-checked with loom (loom/tests/loom.rs):
 //!
 //! - [`PercpuCount`]: `percpu_ref`'s counters. Threads stand in for CPUs:
 //!   each adds to its own padded slot, so gets and puts on different
@@ -199,7 +199,7 @@ impl<const N: usize> PercpuCount<N> {
     /// the middle of a kill, which sets `dying` first and drops the initial
     /// reference last (the reader waits the kill out). A kill that overlaps
     /// the read either shows `killing` on one side of it or, begun and
-    /// ended within it, changes `dying` across it. (Not in tests/loom.rs:
+    /// ended within it, changes `dying` across it. (Not in loom/tests/loom.rs:
     /// its retry loop makes loom's search unbounded; `count()` is there.)
     pub fn settled(&self) -> (i64, bool) {
         loop {

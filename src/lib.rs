@@ -23,7 +23,7 @@
 #[cfg(all(not(panic = "abort"), not(debug_assertions), not(loom)))]
 compile_error!("memremap must be built with panic = \"abort\" (see Cargo.toml profiles)");
 
-/// The atomics `counter` is written against (loom's, in tests/loom.rs).
+/// The atomics `counter` is written against (loom's, in loom/tests/loom.rs).
 mod atomics {
     pub use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
     pub use std::thread::yield_now;
