@@ -40,6 +40,7 @@
 #include <string.h>
 #include <memremap/test.h>
 #include "ktap.h"
+#include "drivers/driver_test.h"
 
 /*
  * kfd_svm.h: devices of one XGMI hive share a pgmap owner, so that each
@@ -1050,7 +1051,7 @@ static void gpu_remove(void)
 static struct mm_struct *process_start(unsigned long n)
 {
 	struct mm_struct *mm = memremap_mm_create();
-	unsigned long i, v;
+	unsigned long i;
 
 	memset(&proc, 0, sizeof(proc));
 	proc.mm = mm;
@@ -1058,21 +1059,14 @@ static struct mm_struct *process_start(unsigned long n)
 	kfd_proc = &proc;
 	vma = memremap_mm_add_vma(mm, BASE, BASE + VMA_PAGES * PAGE_SIZE,
 				  VM_READ | VM_WRITE);
-	for (i = 0; i < n; i++) {
-		v = i * 7 + 3;
-		memremap_mm_access(mm, BASE + i * PAGE_SIZE, &v, sizeof(v),
-				   true);
-	}
+	for (i = 0; i < n; i++)
+		proc_write(mm, BASE + i * PAGE_SIZE, i * 7 + 3);
 	return mm;
 }
 
 static unsigned long cpu_read(struct mm_struct *mm, unsigned long i)
 {
-	unsigned long v = ~0UL;
-
-	if (memremap_mm_access(mm, BASE + i * PAGE_SIZE, &v, sizeof(v), false))
-		return ~0UL;
-	return v;
+	return proc_read(mm, BASE + i * PAGE_SIZE);
 }
 
 /* What the GPU reads at page @i of @prange, from its VRAM. */

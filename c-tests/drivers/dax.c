@@ -36,6 +36,7 @@
 #include <linux/slab.h>
 #include <memremap/test.h>
 #include "ktap.h"
+#include "drivers/driver_test.h"
 
 /* ---- the bus: dax regions and dev_dax instances (bus.c) ---- */
 
@@ -446,18 +447,12 @@ static struct vm_area_struct *dax_mmap_user(struct mm_struct *mm,
 static int cpu_write(struct mm_struct *mm, unsigned long pgoff,
 		     unsigned long v)
 {
-	return memremap_mm_access(mm, USER_BASE + pgoff * PAGE_SIZE, &v,
-				  sizeof(v), true);
+	return proc_write(mm, USER_BASE + pgoff * PAGE_SIZE, v);
 }
 
 static unsigned long cpu_read(struct mm_struct *mm, unsigned long pgoff)
 {
-	unsigned long v = ~0UL;
-
-	if (memremap_mm_access(mm, USER_BASE + pgoff * PAGE_SIZE, &v,
-			       sizeof(v), false))
-		return ~0UL;
-	return v;
+	return proc_read(mm, USER_BASE + pgoff * PAGE_SIZE);
 }
 
 /* What the device memory holds at file page @pgoff (its direct map). */

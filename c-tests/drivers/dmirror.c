@@ -28,6 +28,7 @@
 #include <linux/swapops.h>
 #include <memremap/test.h>
 #include "ktap.h"
+#include "drivers/driver_test.h"
 
 /* test_hmm_uapi.h: 0 is left unused to catch an uninitialised field. */
 enum {
@@ -496,7 +497,7 @@ static struct vm_area_struct *vma;
 static struct mm_struct *setup(unsigned long n)
 {
 	struct mm_struct *mm = memremap_mm_create();
-	unsigned long i, v;
+	unsigned long i;
 
 	memset(&mdev, 0, sizeof(mdev));
 	mdev.zone_device_type = HMM_DMIRROR_MEMORY_DEVICE_PRIVATE;
@@ -511,22 +512,14 @@ static struct mm_struct *setup(unsigned long n)
 	vma = memremap_mm_add_vma(mm, MIRROR_BASE,
 				  MIRROR_BASE + MIRROR_PAGES * PAGE_SIZE,
 				  VM_READ | VM_WRITE);
-	for (i = 0; i < n; i++) {
-		v = i * 3 + 1;
-		memremap_mm_access(mm, MIRROR_BASE + i * PAGE_SIZE, &v,
-				   sizeof(v), true);
-	}
+	for (i = 0; i < n; i++)
+		proc_write(mm, MIRROR_BASE + i * PAGE_SIZE, i * 3 + 1);
 	return mm;
 }
 
 static unsigned long cpu_read(struct mm_struct *mm, unsigned long i)
 {
-	unsigned long v = ~0UL;
-
-	if (memremap_mm_access(mm, MIRROR_BASE + i * PAGE_SIZE, &v, sizeof(v),
-			       false))
-		return ~0UL;
-	return v;
+	return proc_read(mm, MIRROR_BASE + i * PAGE_SIZE);
 }
 
 /* What the device reads at page @i, through its page table. */

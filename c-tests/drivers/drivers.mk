@@ -16,6 +16,7 @@ SUITES += $(DRIVER_TESTS)
 driver_flags = $(shell cat $(DRIVERS_DIR)/$(1).flags 2>/dev/null)
 
 $(DRIVERS_OUT)/%: $(DRIVERS_DIR)/%.c $(wildcard $(DRIVERS_DIR)/*.flags) \
+		$(DRIVERS_DIR)/driver_test.h \
 		$(C_HDRS) $(wildcard include/linux/*/*.h) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CWARN) $(call driver_flags,$*) -o $@ $< $(LIB) \

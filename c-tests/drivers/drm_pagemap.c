@@ -42,6 +42,7 @@
 #include <linux/swapops.h>
 #include <memremap/test.h>
 #include "ktap.h"
+#include "drivers/driver_test.h"
 
 #if MEMREMAP_GEN != MEMREMAP_GEN_6_19
 #error "drm_pagemap.c is written against Linux 7.0: see drm_pagemap.flags"
@@ -1027,27 +1028,19 @@ static unsigned long val_of(unsigned long i)
 static struct mm_struct *new_process(unsigned long n)
 {
 	struct mm_struct *mm = memremap_mm_create();
-	unsigned long i, v;
+	unsigned long i;
 
 	memremap_mm_add_vma(mm, MIRROR_BASE,
 			    MIRROR_BASE + MIRROR_PAGES * PAGE_SIZE,
 			    VM_READ | VM_WRITE);
-	for (i = 0; i < n; i++) {
-		v = val_of(i);
-		memremap_mm_access(mm, MIRROR_BASE + i * PAGE_SIZE, &v,
-				   sizeof(v), true);
-	}
+	for (i = 0; i < n; i++)
+		proc_write(mm, MIRROR_BASE + i * PAGE_SIZE, val_of(i));
 	return mm;
 }
 
 static unsigned long cpu_read(struct mm_struct *mm, unsigned long i)
 {
-	unsigned long v = ~0UL;
-
-	if (memremap_mm_access(mm, MIRROR_BASE + i * PAGE_SIZE, &v, sizeof(v),
-			       false))
-		return ~0UL;
-	return v;
+	return proc_read(mm, MIRROR_BASE + i * PAGE_SIZE);
 }
 
 /* Populate pages [first, first + n) with VRAM. */

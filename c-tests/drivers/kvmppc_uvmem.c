@@ -48,6 +48,7 @@
 #include <linux/vmalloc.h>
 #include <memremap/test.h>
 #include "ktap.h"
+#include "drivers/driver_test.h"
 
 /* ---- the platform: hcall and ultracall numbers, a toy KVM ---- */
 
@@ -931,7 +932,7 @@ static void module_load(unsigned long secmem)
 static struct mm_struct *vm_create(void)
 {
 	struct mm_struct *mm = memremap_mm_create();
-	unsigned long i, v;
+	unsigned long i;
 
 	memset(&vm, 0, sizeof(vm));
 	vm.mm = mm;
@@ -952,10 +953,8 @@ static struct mm_struct *vm_create(void)
 	memremap_mm_add_vma(mm, SLOT1_HVA, SLOT1_HVA + SLOT1_PAGES * PAGE_SIZE,
 			    VM_READ | VM_WRITE);
 	mmgrab(mm);
-	for (i = 0; i < GUEST_PAGES; i++) {
-		v = pattern(i);
-		memremap_mm_access(mm, hva_of(i), &v, sizeof(v), true);
-	}
+	for (i = 0; i < GUEST_PAGES; i++)
+		proc_write(mm, hva_of(i), pattern(i));
 	return mm;
 }
 
@@ -971,11 +970,7 @@ static void vm_destroy(void)
 
 static unsigned long cpu_read(unsigned long i)
 {
-	unsigned long v = ~0UL;
-
-	if (memremap_mm_access(vm.mm, hva_of(i), &v, sizeof(v), false))
-		return ~0UL;
-	return v;
+	return proc_read(vm.mm, hva_of(i));
 }
 
 static unsigned long secure_read(unsigned long i)

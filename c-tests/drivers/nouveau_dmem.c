@@ -45,6 +45,7 @@
 #include <linux/topology.h>
 #include <memremap/test.h>
 #include "ktap.h"
+#include "drivers/driver_test.h"
 
 /* drivers/gpu/drm/nouveau/nouveau_dmem.c: the unit of VRAM registered. */
 #define DMEM_CHUNK_SIZE		(2UL << 20)
@@ -1029,7 +1030,7 @@ static struct nouveau_svmm svmm;
 static struct mm_struct *setup(unsigned long n)
 {
 	struct mm_struct *mm = memremap_mm_create();
-	unsigned long i, v;
+	unsigned long i;
 
 	memset(&gpu, 0, sizeof(gpu));
 	memset(&drm, 0, sizeof(drm));
@@ -1045,11 +1046,8 @@ static struct mm_struct *setup(unsigned long n)
 				     &nouveau_svmm_mn_ops);
 	memremap_mm_add_vma(mm, SVM_BASE, SVM_BASE + SVM_PAGES * PAGE_SIZE,
 			    VM_READ | VM_WRITE);
-	for (i = 0; i < n; i++) {
-		v = i * 7 + 3;
-		memremap_mm_access(mm, SVM_BASE + i * PAGE_SIZE, &v, sizeof(v),
-				   true);
-	}
+	for (i = 0; i < n; i++)
+		proc_write(mm, SVM_BASE + i * PAGE_SIZE, i * 7 + 3);
 	return mm;
 }
 
@@ -1070,12 +1068,7 @@ static int bind(unsigned long first, unsigned long n)
 
 static unsigned long cpu_read(struct mm_struct *mm, unsigned long i)
 {
-	unsigned long v = ~0UL;
-
-	if (memremap_mm_access(mm, SVM_BASE + i * PAGE_SIZE, &v, sizeof(v),
-			       false))
-		return ~0UL;
-	return v;
+	return proc_read(mm, SVM_BASE + i * PAGE_SIZE);
 }
 
 /* What the GPU reads at page @i, through its page table into VRAM. */
@@ -1336,14 +1329,11 @@ KTAP_CASE(batches_and_holes)
 
 	/* Every 16th page is never touched. */
 	for (i = 0; i < n; i++) {
-		unsigned long v = i * 7 + 3;
-
 		if (i % 16 == 0) {
 			holes++;
 			continue;
 		}
-		memremap_mm_access(mm, SVM_BASE + i * PAGE_SIZE, &v, sizeof(v),
-				   true);
+		proc_write(mm, SVM_BASE + i * PAGE_SIZE, i * 7 + 3);
 	}
 	nouveau_dmem_init(&drm);
 	EXPECT_EQ(bind(0, n), 0);
