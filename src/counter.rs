@@ -374,29 +374,23 @@ pub fn read_hinted<'a>(
     count: impl Fn(usize) -> &'a AtomicI32,
     mut seen: impl FnMut(usize, i32),
 ) {
-    if !hint.load(Ordering::Acquire) {
-        return;
-    }
-    let mut busy = false;
-    for i in 0..n {
-        let v = count(i).load(Ordering::Acquire);
-        if v != 0 {
-            busy = true;
-            seen(i, v);
+    // One pass over the counts, each read by `read`: were any nonzero?
+    let mut pass = |read: &dyn Fn(&AtomicI32) -> i32| {
+        let mut busy = false;
+        for i in 0..n {
+            let v = read(count(i));
+            if v != 0 {
+                busy = true;
+                seen(i, v);
+            }
         }
-    }
-    if busy {
+        busy
+    };
+    if !hint.load(Ordering::Acquire) || pass(&|c| c.load(Ordering::Acquire)) {
         return;
     }
     hint.swap(false, Ordering::AcqRel);
-    for i in 0..n {
-        let v = count(i).fetch_add(0, Ordering::AcqRel);
-        if v != 0 {
-            busy = true;
-            seen(i, v);
-        }
-    }
-    if busy {
+    if pass(&|c| c.fetch_add(0, Ordering::AcqRel)) {
         hint.store(true, Ordering::Release);
     }
 }

@@ -319,7 +319,9 @@ fn ensure_chunk(entry: &spans::Entry, chunk: u64) -> Option<()> {
     }
     // Not yet published: the hint is seen with the chunk.
     if idle != 0 {
-        note_referenced_store(chunk_page(base, 0));
+        if let Some(h) = chunk_hint(chunk_page(base, 0)) {
+            crate::counter::hint_after_store(h);
+        }
     }
     match slot.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => spans::record(entry, chunk),
@@ -355,15 +357,15 @@ fn for_each_referenced(chunk: u64, mut f: impl FnMut(u64, &Page, i32)) {
     // initialised pages (see `ensure_chunk`; chunks are never freed), so
     // the whole array is valid for 'static.
     let pages = unsafe { core::slice::from_raw_parts(p0 as *const Page, CHUNK_PAGES) };
-    let mut seen = |i: usize, v| f(first + i as u64, &pages[i], v);
-    match chunk_hint(p0) {
-        Some(h) => crate::counter::read_hinted(h, CHUNK_PAGES, |i| &pages[i].refcount, seen),
-        // A chunk from the heap has no hint: always read.
-        None => (0..CHUNK_PAGES).for_each(|i| match pages[i].refcount.load(Ordering::Acquire) {
-            0 => {}
-            v => seen(i, v),
-        }),
-    }
+    // A chunk from the heap has no hint: read it as if its hint were set.
+    let unhinted = AtomicBool::new(true);
+    let hint = chunk_hint(p0).unwrap_or(&unhinted);
+    crate::counter::read_hinted(
+        hint,
+        CHUNK_PAGES,
+        |i| &pages[i].refcount,
+        |i, v| f(first + i as u64, &pages[i], v),
+    );
 }
 
 /// The hint of the chunk holding `page`, if it has one.
@@ -382,12 +384,16 @@ pub fn note_referenced(page: &Page) {
     }
 }
 
-/// `page`'s refcount was just stored nonzero (a plain store): tell the
-/// readers of its chunk to look (see [`crate::counter::hint_after_store`]).
+/// `set_page_count(page, v)`: a plain store of `page`'s refcount, which a
+/// nonzero `v` tells the readers of its chunk to look at (see
+/// [`crate::counter::hint_after_store`]).
 #[inline(always)]
-pub fn note_referenced_store(page: &Page) {
-    if let Some(h) = chunk_hint(page) {
-        crate::counter::hint_after_store(h);
+pub fn set_refcount(page: &Page, v: i32) {
+    page.refcount.store(v, Ordering::Release);
+    if v != 0 {
+        if let Some(h) = chunk_hint(page) {
+            crate::counter::hint_after_store(h);
+        }
     }
 }
 

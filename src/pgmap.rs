@@ -459,13 +459,7 @@ pub fn is_abandoned(pgmap: PgmapPtr) -> bool {
 
 /// Referenced ZONE_DEVICE pages of a mapped pgmap (0 if not mapped).
 pub fn busy_pages(pgmap: PgmapPtr) -> usize {
-    let mut n = 0;
-    if let Some(m) = mapped(pgmap) {
-        memmap::spans().for_each_referenced_page_of(m.addr(), |_, p, _| {
-            n += usize::from(memmap::is_zone_device(p))
-        });
-    }
-    n
+    mapped(pgmap).map_or(0, |m| m.held_pfns().len())
 }
 
 /// One mapped pgmap, as the ledger reports it.

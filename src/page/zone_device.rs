@@ -388,8 +388,7 @@ pub fn init(gen: Gen, page: &Page, pgmap_arg: usize, order: u32) {
     } else {
         pins::record(page as *const Page as usize, nr as u32);
     }
-    page.refcount.store(1, Ordering::Release);
-    memmap::note_referenced_store(page);
+    memmap::set_refcount(page, 1);
     lock_new(gen, page);
     if order > 0 {
         prep_compound_modern(page, order);
@@ -463,8 +462,7 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
         if private {
             drop_pins(pgmap, head, 1);
         } else {
-            head.refcount.store(1, Ordering::Release);
-            memmap::note_referenced_store(head);
+            memmap::set_refcount(head, 1);
         }
         return true;
     }
@@ -492,8 +490,7 @@ pub fn free(pgmap: usize, head: &Page) -> bool {
             }
         }
         MEMORY_DEVICE_GENERIC => {
-            head.refcount.store(1, Ordering::Release);
-            memmap::note_referenced_store(head);
+            memmap::set_refcount(head, 1);
         }
         _ => {}
     }
